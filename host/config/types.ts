@@ -2,8 +2,9 @@
  * What the config layer hands to the rest of the host: a job with its recipes merged, variables
  * interpolated, paths resolved and its contract loaded. Nothing downstream reads YAML.
  */
-import type { Location } from '../errors.js';
+
 import type { Contract } from '../contract/model.js';
+import type { Location } from '../errors.js';
 
 export type ValidationMode = 'strict' | 'warn';
 export type Compression = 'zstd' | 'snappy' | 'gzip' | 'none';
@@ -23,6 +24,24 @@ export interface SandboxLimits {
   memoryLimit?: string;
   networkDisabled?: boolean;
   timeout?: number;
+}
+
+/**
+ * A plugin named by the job (`source.plugin` / `target.plugin`) and what the job allows it. The
+ * grant is this ∩ the manifest's request, with `sandbox` (the original's limits) as an upper bound.
+ */
+export interface PluginRef {
+  /** Absolute path of a plugin file or folder; exactly one of path and name is set. */
+  path?: string;
+  /** An installed plugin's name. */
+  name?: string;
+  allow: {
+    hosts: string[];
+    secrets: string[];
+    memoryMb?: number;
+    timeoutMs?: number;
+    outputMb?: number;
+  };
 }
 
 export interface Incremental {
@@ -57,6 +76,7 @@ export interface ResolvedSource {
   /** Credentials resolved from the secret manager / env; values are registered with the masker. */
   credentials: Record<string, string>;
   customReader?: string;
+  plugin?: PluginRef;
 }
 
 export interface ResolvedTarget {
@@ -72,6 +92,7 @@ export interface ResolvedTarget {
   compression: Compression;
   rowGroupSize: number;
   customWriter?: string;
+  plugin?: PluginRef;
 }
 
 export interface ResolvedJob {
@@ -92,6 +113,8 @@ export interface ResolvedJob {
   retry: RetryConfig;
   logging: { level: string; redaction: boolean };
   sandbox?: SandboxLimits;
+  /** The top-level `catalog` block (lineage push), interpolated. */
+  catalog?: Record<string, unknown>;
   /** Absolute path of the job's state file (original default layout). */
   statePath: string;
   /** Position of a key path (e.g. `source.files[0].path`) in the file that set it. */

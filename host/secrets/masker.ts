@@ -29,8 +29,8 @@ export class Masker {
   /** Register every string leaf of an object (a secret bundle such as a JSON or .env secret). */
   registerAll(value: unknown): void {
     if (typeof value === 'string') this.register(value);
-    else if (Array.isArray(value)) value.forEach((v) => this.registerAll(v));
-    else if (value && typeof value === 'object') Object.values(value).forEach((v) => this.registerAll(v));
+    else if (Array.isArray(value)) for (const v of value) this.registerAll(v);
+    else if (value && typeof value === 'object') for (const v of Object.values(value)) this.registerAll(v);
   }
 
   mask(text: string): string {

@@ -1,0 +1,119 @@
+/**
+ * zod issues → positioned DativoErrors. Every problem in a file is reported at once, each with the
+ * file:line:column of the key it concerns.
+ */
+import type { z } from 'zod';
+import { DativoError, DativoErrors, type ErrorCode } from '../errors.js';
+import { formatKeyPath, type KeyPath, type YamlSource } from './yaml-source.js';
+
+type Issue = z.core.$ZodIssue;
+
+/** Validate `data` (found at `prefix` inside `src`); return the parsed value or throw every problem at once. */
+export function parseWithPositions<T extends z.ZodType>(
+  schema: T,
+  data: unknown,
+  src: YamlSource,
+  opts: { prefix?: KeyPath; what: string; code?: ErrorCode; knownKeys?: readonly string[] },
+): z.output<T> {
+  const result = schema.safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+  const errors = issuesToErrors(result.error.issues, src, opts);
+  throw errors.length === 1 ? errors[0] : new DativoErrors(errors);
+}
+
+export function issuesToErrors(
+  issues: readonly Issue[],
+  src: YamlSource,
+  opts: { prefix?: KeyPath; what: string; code?: ErrorCode; knownKeys?: readonly string[] },
+): DativoError[] {
+  const prefix = opts.prefix ?? [];
+  const code = opts.code ?? 'CONFIG_INVALID';
+  const out: DativoError[] = [];
+  for (const issue of issues) {
+    const base = [...prefix, ...(issue.path as KeyPath)];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const p = [...base, key];
+        const hint = base.length === prefix.length ? suggest(key, opts.knownKeys ?? []) : '';
+        out.push(err(code, src, p, `unknown key "${key}" in ${opts.what}${hint}`));
+      }
+      continue;
+    }
+    out.push(err(code, src, base, describe(issue, base)));
+  }
+  // Stable order: by position in the file, so the first error is the first the user will meet.
+  return out.sort(
+    (a, b) =>
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
+      (a.location?.column ?? 0) - (b.location?.column ?? 0),
+  );
+}
+
+function err(code: ErrorCode, src: YamlSource, p: KeyPath, message: string): DativoError {
+  const loc = src.locate(p);
+  return new DativoError(code, message, { location: { ...loc, keyPath: formatKeyPath(p) } });
+}
+
+function describe(issue: Issue, p: KeyPath): string {
+  const key = formatKeyPath(p) || '(document)';
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (issue.input === undefined) return `missing required key "${key}" (expected ${issue.expected})`;
+      return `"${key}" must be ${article(issue.expected)}, got ${typeName(issue.input)}`;
+    }
+    case 'invalid_value':
+      return `"${key}" must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(issue.input)}`;
+    case 'too_small':
+      return `"${key}" is too small: ${issue.message.replace(/^Too small: /, '')}`;
+    case 'too_big':
+      return `"${key}" is too big: ${issue.message.replace(/^Too big: /, '')}`;
+    case 'invalid_union': {
+      const input = (issue as { input?: unknown }).input;
+      return `"${key}" has an invalid value (${typeName(input)}): ${issue.message}`;
+    }
+    default:
+      return `"${key}": ${issue.message}`;
+  }
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** " (did you mean X?)" for a likely typo of a known key. */
+function suggest(key: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDist = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const d = distance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDist) {
+      bestDist = d;
+      best = k;
+    }
+  }
+  return best !== undefined && bestDist <= Math.max(2, Math.floor(key.length / 4))
+    ? ` (did you mean "${best}"?)`
+    : '';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] ?? 0;
+      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length] ?? 0;
+}

@@ -1,0 +1,11 @@
+export {
+  type AcquireLockOptions,
+  acquireLock,
+  holderState,
+  type Lock,
+  type LockInfo,
+  lockPathFor,
+  processStartTime,
+} from './lock.js';
+export { reconcileState } from './reconcile.js';
+export { createStateStore, readState, type StateStore, writeJsonAtomic } from './store.js';
