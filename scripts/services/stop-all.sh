@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Stop what start-all.sh started (by recorded pid only).
+set -uo pipefail
+cd "$(dirname "$0")"
+bash stop-radosgw.sh
