@@ -1,0 +1,215 @@
+/**
+ * One run of one job: extract → validate → tag → stage Parquet → commit (with state) → report.
+ * Backpressure comes from awaiting the sink, whose encoder worker bounds the batches in flight,
+ * so the source never reads further ahead than the sink can take.
+ */
+import type { ResolvedJob } from '../config/types.js';
+import { createValidator } from '../contract/validate.js';
+import { DativoError, formatLocation } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { createProgress } from '../observability/progress.js';
+import { masker } from '../secrets/masker.js';
+import { newRunId } from '../sinks/run-id.js';
+import type { CommitRecord, CommitRequest, Sink } from '../sinks/sink.js';
+import type { Source, SourceState } from '../sources/source.js';
+import { acquireLock, createStateStore, reconcileState } from '../state/index.js';
+import { deriveTags, tagsToKeyValue } from '../tags/index.js';
+import { createSink, createSource, targetLocation } from './connectors.js';
+import { crashPointFromEnv, dieIfSimulatedCrash } from './crash-hook.js';
+import { countByCode, exitCodeFor, filesOf, type RunReport, type RunStatus } from './report.js';
+
+export interface RunOptions {
+  logger: Logger;
+  signal: AbortSignal;
+  /** Rows per batch between source and sink. */
+  batchSize?: number;
+  progress?: boolean;
+}
+
+const DEFAULT_BATCH_ROWS = 65_536;
+
+function toReportError(err: unknown): RunReport['errors'][number] {
+  if (err instanceof DativoError) {
+    const loc = formatLocation(err.location);
+    return { code: err.code, message: masker.mask(err.message), ...(loc ? { location: loc } : {}), retryable: err.retryable };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'INTERNAL', message: masker.mask(message), retryable: false };
+}
+
+function interrupted(signal: AbortSignal): DativoError {
+  const why = signal.reason instanceof Error ? signal.reason.message : 'interrupted';
+  return new DativoError('INTERRUPTED', `${why}; nothing was committed`);
+}
+
+export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunReport> {
+  const runId = newRunId();
+  const started = Date.now();
+  const log = opts.logger.child({ tenant_id: job.tenantId, job_name: job.name, run_id: runId });
+  const report: RunReport = {
+    runId,
+    job: job.name,
+    jobFile: job.file,
+    tenant: job.tenantId,
+    status: 'failed',
+    exitCode: 2,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: '',
+    durationsMs: { total: 0, extract: 0, commit: 0 },
+    source: { type: job.source.type, engine: job.source.engine, files: job.source.files.map((f) => f.path) },
+    target: { type: job.target.type, location: targetLocation(job) },
+    contract: { id: job.contract.id, name: job.contract.name, version: job.contract.version },
+    rows: { read: 0, written: 0, invalid: 0 },
+    bytes: { read: 0, written: 0 },
+    files: [],
+    errors: [],
+    errorsByCode: {},
+  };
+  log.info({ event_type: 'job_started', source: job.source.type, target: job.target.type }, 'job started');
+  // The effective config helps debugging; credentials in it are masked by the logger's stream.
+  log.debug({ event_type: 'job_config', source: job.source.config, target: job.target.config }, 'effective config');
+
+  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
+  let sink: Sink | undefined;
+  let source: Source | undefined;
+  let committing = false;
+  try {
+    lock = await acquireLock(job.statePath);
+    const tags = deriveTags({
+      contract: job.contract,
+      classificationOverrides: job.classificationOverrides,
+      finops: job.finops,
+      governanceOverrides: job.governanceOverrides,
+      tenant: job.tenantId,
+    });
+    const kv = tagsToKeyValue(tags);
+    report.tags = kv;
+
+    sink = createSink(job, { runId, kvMetadata: kv });
+    const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
+    report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
+    if (recovery.rolledForward.length > 0) {
+      log.warn({ event_type: 'commit_rolled_forward', runs: recovery.rolledForward }, 'completed an interrupted commit');
+    }
+    const stateStore = createStateStore(job.statePath);
+    const state: SourceState = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
+
+    const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
+    source = createSource(job, batchSize);
+    await source.open({ state, logger: log, signal: opts.signal, batchSize });
+    if (source.nothingNew?.()) {
+      await sink.abort('nothing new');
+      report.state = state;
+      return finish(report, 'nothing_new', started, log);
+    }
+
+    const validator = createValidator(job.contract, job.validationMode, { logger: log });
+    const rejects: string[] = [];
+    const progress = createProgress(job.name, undefined, opts.progress ?? false);
+    const extractStart = Date.now();
+    let strictFailed = false;
+    try {
+      for await (const input of source.read()) {
+        if (opts.signal.aborted) throw interrupted(opts.signal);
+        report.rows.read += input.batch.numRows + (input.rowErrors?.length ?? 0);
+        report.bytes.read += input.bytesRead ?? 0;
+        const result = validator.validate(input);
+        report.rows.invalid += result.invalidRows;
+        for (const r of result.rejects) rejects.push(JSON.stringify(r));
+        if (job.validationMode === 'strict' && result.invalidRows > 0) strictFailed = true;
+        // After a strict failure keep reading to report every problem, but stage nothing more.
+        if (!strictFailed && result.batch.numRows > 0) {
+          await sink.write(result.batch);
+          report.rows.written += result.batch.numRows;
+        }
+        progress.update(report.rows.read, report.bytes.read);
+      }
+    } finally {
+      progress.stop();
+    }
+    report.durationsMs.extract = Date.now() - extractStart;
+    const summary = validator.summary();
+    report.validation = {
+      mode: job.validationMode,
+      issuesTotal: summary.issuesTotal,
+      firstIssues: summary.firstIssues,
+      counts: summary.counts,
+      ...(summary.columnMismatch ? { columnMismatch: summary.columnMismatch } : {}),
+    };
+    if (summary.issuesTotal > 0) {
+      log.warn(
+        { event_type: 'validation_errors', issues: summary.issuesTotal, counts: summary.counts.slice(0, 20) },
+        `${summary.issuesTotal} validation issue(s) in ${report.rows.invalid} row(s)`,
+      );
+    }
+    if (opts.signal.aborted) throw interrupted(opts.signal);
+    if (strictFailed) {
+      report.rows.written = 0;
+      throw strictFailure(summary.firstIssues, summary.issuesTotal, report.rows.invalid);
+    }
+
+    const commitStart = Date.now();
+    committing = true;
+    const newState = source.checkpoint();
+    const crashAt = crashPointFromEnv();
+    const { record } = await sink.commit({ state: newState, rejects, ...(crashAt ? { _crashAfter: crashAt } : {}) } as CommitRequest);
+    committing = false;
+    await stateStore.write(record.state);
+    report.durationsMs.commit = Date.now() - commitStart;
+    report.state = record.state;
+    recordCommit(report, record);
+    log.info(
+      { event_type: 'batch_written', files: record.files.length, rows: record.rows, bytes: record.bytes },
+      `committed ${record.rows} rows in ${record.files.length} file(s)`,
+    );
+    return finish(report, summary.issuesTotal > 0 ? 'succeeded_with_warnings' : 'succeeded', started, log);
+  } catch (err) {
+    dieIfSimulatedCrash(err);
+    report.errors.push(toReportError(err));
+    // A commit that got as far as its record is rolled forward by the next start; otherwise drop staging.
+    if (sink && !committing) await sink.abort(String(err)).catch(() => {});
+    const status: RunStatus = err instanceof DativoError && err.code === 'INTERRUPTED' ? 'interrupted' : 'failed';
+    log.error({ event_type: 'job_error', error_code: report.errors[0]?.code }, report.errors[0]?.message ?? 'failed');
+    return finish(report, status, started, log);
+  } finally {
+    await source?.close().catch(() => {});
+    await lock?.release().catch(() => {});
+  }
+}
+
+function strictFailure(firstIssues: { line?: number; field: string; rule: string; message: string }[], total: number, rows: number) {
+  const shown = firstIssues
+    .slice(0, 10)
+    .map((i) => `  line ${i.line ?? '?'}, field ${i.field}: ${i.message} [${i.rule}]`)
+    .join('\n');
+  const more = total > 10 ? `\n  ... and ${total - 10} more (see the run report)` : '';
+  return new DativoError(
+    'VALIDATION_FAILED',
+    `strict validation failed: ${total} issue(s) in ${rows} row(s); nothing was committed\n${shown}${more}`,
+  );
+}
+
+function recordCommit(report: RunReport, record: CommitRecord): void {
+  report.files = filesOf(record);
+  report.bytes.written = record.bytes;
+  report.rows.written = record.rows;
+}
+
+function finish(report: RunReport, status: RunStatus, started: number, log: Logger): RunReport {
+  report.status = status;
+  report.exitCode = exitCodeFor(status);
+  report.finishedAt = new Date().toISOString();
+  report.durationsMs.total = Date.now() - started;
+  report.errorsByCode = countByCode(report.errors);
+  const usage = process.resourceUsage();
+  report.resources = {
+    peakRssMb: Math.round(usage.maxRSS / 1024),
+    cpuUserMs: Math.round(usage.userCPUTime / 1000),
+    cpuSystemMs: Math.round(usage.systemCPUTime / 1000),
+  };
+  log.info(
+    { event_type: 'job_finished', status, exit_code: report.exitCode, rows: report.rows, duration_ms: report.durationsMs.total },
+    `job ${status}`,
+  );
+  return report;
+}

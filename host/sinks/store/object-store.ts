@@ -1,0 +1,77 @@
+/**
+ * The object-store abstraction under the commit protocol (architecture §6). Keys are relative,
+ * `/`-separated and never escape the store's base; the protocol code only speaks in keys, so a
+ * local directory and an S3 prefix are interchangeable below it.
+ */
+
+export interface PutBytesOptions {
+  /** Conditional create: fail with PreconditionFailed when the key already exists. */
+  ifNoneMatch?: boolean;
+}
+
+export interface ObjectStore {
+  /** Human-readable location of the store (a directory or `s3://bucket/prefix`), for messages. */
+  readonly location: string;
+  /** Upload a local file under `key` (durable once resolved). */
+  putFile(key: string, localPath: string): Promise<{ bytes: number }>;
+  /** Write `data` under `key` durably; with `ifNoneMatch`, atomically refuse an existing key. */
+  putBytes(key: string, data: Uint8Array, opts?: PutBytesOptions): Promise<void>;
+  /** The object's bytes, or undefined when it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Every key that starts with `prefix` (string-prefix semantics, like S3), sorted. */
+  list(prefix: string): Promise<string[]>;
+  /**
+   * Move `srcKey` to `dstKey`, overwriting: a rename locally, a server-side copy + delete on S3.
+   * Must be safe to repeat after a crash (the protocol checks existence before repeating).
+   */
+  publish(srcKey: string, dstKey: string): Promise<void>;
+  /** Delete a key; a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  /**
+   * Only for stores backed by the local filesystem: the absolute path where `key` lives, with its
+   * parent directory created. Writers then stream straight into the store instead of a temp file.
+   */
+  localPath?(key: string): Promise<string>;
+}
+
+/** A conditional create found the key already there. */
+export class PreconditionFailed extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`object already exists: ${key}`);
+    this.name = 'PreconditionFailed';
+    this.key = key;
+  }
+}
+
+/** publish() of a key that is not there. */
+export class ObjectNotFound extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`object not found: ${key}`);
+    this.name = 'ObjectNotFound';
+    this.key = key;
+  }
+}
+
+/**
+ * Reject keys that could escape the store's base or mean different things on different stores
+ * (absolute, backslashes, empty, `.` or `..` segments).
+ */
+export function assertValidKey(key: string): void {
+  const bad =
+    key.length === 0 ||
+    key.startsWith('/') ||
+    key.includes('\\') ||
+    key.includes('\0') ||
+    key.split('/').some((seg) => seg === '' || seg === '.' || seg === '..');
+  if (bad) throw new Error(`invalid object key: ${JSON.stringify(key)}`);
+}
+
+/** Delete every key under a prefix (staging cleanup). */
+export async function deletePrefix(store: ObjectStore, prefix: string): Promise<number> {
+  const keys = await store.list(prefix);
+  for (const k of keys) await store.delete(k);
+  return keys.length;
+}
