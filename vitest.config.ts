@@ -4,9 +4,18 @@ import { defineConfig } from 'vitest/config';
 // services or build modules in their own setup, so each folder can run on its own.
 export default defineConfig({
   test: {
+    passWithNoTests: true,
     projects: [
       { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], testTimeout: 30_000 } },
-      { test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 300_000 } },
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          globalSetup: ['tests/helpers/build.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+        },
+      },
       {
         test: {
           name: 'integration',

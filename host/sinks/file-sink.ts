@@ -26,7 +26,7 @@ import type {
   SinkOpenContext,
   StagedFile,
 } from './sink.js';
-import type { ObjectStore } from './store/object-store.js';
+import type { ObjectStore, PutFileOptions } from './store/object-store.js';
 
 export interface FileSinkOptions {
   store: ObjectStore;
@@ -53,6 +53,12 @@ export interface FileSinkOptions {
   createdBy?: string;
   /** Clock for `ingest_date` and the staging marker (tests). */
   now?: () => Date;
+  /**
+   * Attributes for each data file's object (S3 user metadata and tags), computed once the file is
+   * closed and set on its staging upload; publish() copies them to the final object. Only used
+   * for stores without local paths.
+   */
+  objectAttributes?: (file: StagedFile, closedAt: Date) => PutFileOptions;
 }
 
 /** Test hook: stop the commit as if the process died at that point. */
@@ -148,11 +154,6 @@ export function createFileSink(
 
   const finishFile = async (f: OpenFile): Promise<StagedFile> => {
     const closed = await f.writer.close();
-    if (!store.localPath) {
-      await store.putFile(f.stagingKey, f.localPath);
-      await fsp.rm(f.localPath, { force: true });
-      tempFiles.delete(f.localPath);
-    }
     const s: StagedFile = {
       key: f.key,
       stagingKey: f.stagingKey,
@@ -160,6 +161,11 @@ export function createFileSink(
       bytes: closed.bytes,
       partition: f.partition,
     };
+    if (!store.localPath) {
+      await store.putFile(f.stagingKey, f.localPath, opts.objectAttributes?.(s, now()));
+      await fsp.rm(f.localPath, { force: true });
+      tempFiles.delete(f.localPath);
+    }
     staged.push(s);
     return s;
   };

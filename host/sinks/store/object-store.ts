@@ -9,11 +9,22 @@ export interface PutBytesOptions {
   ifNoneMatch?: boolean;
 }
 
+/** Attributes a store may attach to an uploaded object (S3 user metadata and tags); others ignore them. */
+export interface PutFileOptions {
+  /** User metadata (`x-amz-meta-*`): ASCII keys and values. */
+  metadata?: Record<string, string>;
+  /** Object tags (S3 allows at most 10). */
+  tags?: Record<string, string>;
+}
+
 export interface ObjectStore {
   /** Human-readable location of the store (a directory or `s3://bucket/prefix`), for messages. */
   readonly location: string;
-  /** Upload a local file under `key` (durable once resolved). */
-  putFile(key: string, localPath: string): Promise<{ bytes: number }>;
+  /**
+   * Upload a local file under `key` (durable once resolved). `opts` attributes travel with the
+   * object, also through publish() (S3 CopyObject copies metadata and tags).
+   */
+  putFile(key: string, localPath: string, opts?: PutFileOptions): Promise<{ bytes: number }>;
   /** Write `data` under `key` durably; with `ifNoneMatch`, atomically refuse an existing key. */
   putBytes(key: string, data: Uint8Array, opts?: PutBytesOptions): Promise<void>;
   /** The object's bytes, or undefined when it does not exist. */

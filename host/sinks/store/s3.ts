@@ -22,10 +22,12 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   paginateListObjectsV2,
   S3Client,
   UploadPartCopyCommand,
@@ -119,14 +121,23 @@ export function createS3Store(opts: S3StoreOptions): S3ObjectStore {
     prefix: base,
     close: () => client.destroy(),
 
-    async putFile(key, localPath) {
+    async putFile(key, localPath, attrs = {}) {
       const Key = full(key);
       const { size } = await stat(localPath);
       // lib-storage buffers the stream into parts: one PutObject below partSize, a multipart upload
       // above it; a failed multipart upload is aborted so no orphan parts are billed.
+      // Tags go through lib-storage's PutObjectTagging after the upload: radosgw 16 ignores the
+      // x-amz-tagging header on CreateMultipartUpload (measured), so the header is not enough.
+      const tags = Object.entries(attrs.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
       const upload = new Upload({
         client,
-        params: { Bucket, Key, Body: createReadStream(localPath) },
+        params: {
+          Bucket,
+          Key,
+          Body: createReadStream(localPath),
+          ...(attrs.metadata ? { Metadata: attrs.metadata } : {}),
+        },
+        ...(tags.length > 0 ? { tags } : {}),
         partSize: opts.partSize ?? 8 * MiB,
         queueSize: opts.queueSize ?? 4,
         leavePartsOnError: false,
@@ -331,6 +342,13 @@ async function multipartCopy(
         MultipartUpload: { Parts: parts },
       }),
     );
+    // CopyObject copies tags; a multipart copy does not, so carry them over explicitly.
+    if ((src.TagCount ?? 0) > 0) {
+      const { TagSet } = await client.send(new GetObjectTaggingCommand({ Bucket, Key: srcKey }));
+      if (TagSet && TagSet.length > 0) {
+        await client.send(new PutObjectTaggingCommand({ Bucket, Key: dstKey, Tagging: { TagSet } }));
+      }
+    }
   } catch (e) {
     await client
       .send(new AbortMultipartUploadCommand({ Bucket, Key: dstKey, UploadId }))

@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { findJobFiles } from '../../config/find-jobs.js';
+import { createLogger } from '../../observability/logger.js';
+import { onInterrupt } from '../../pipeline/interrupt.js';
+import type { RunReport } from '../../pipeline/report.js';
+import { runJob } from '../../pipeline/run-job.js';
+import { assertImplemented } from '../../pipeline/connectors.js';
+import { loadJobForCli } from '../load.js';
+import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
+import { printError, printJson, printLine, worst } from '../output.js';
+
+function summaryLine(r: RunReport): string {
+  const err = r.errors[0];
+  const tail = err ? `: [${err.code}] ${err.location ? `${err.location}: ` : ''}${err.message}` : '';
+  return (
+    `${r.job}: ${r.status} (exit ${r.exitCode}) — ${r.rows.written} rows written, ` +
+    `${r.rows.invalid} invalid, ${r.files.length} file(s), ${r.durationsMs.total} ms${tail}`
+  );
+}
+
+async function runOne(file: string, opts: CommonOptions): Promise<number> {
+  const logger = createLogger({ level: opts.verbose ? 'debug' : undefined });
+  const interrupt = onInterrupt();
+  try {
+    const job = await loadJobForCli(file, opts);
+    assertImplemented(job);
+    // The job's own logging level applies unless --verbose asks for everything.
+    if (!opts.verbose) logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
+    const report = await runJob(job, { logger, signal: interrupt.signal, progress: !opts.json });
+    if (opts.json) printJson(report);
+    else printLine(summaryLine(report));
+    // A failed run always explains itself on stderr, also when stdout carries the JSON report.
+    if (report.exitCode === 2 && opts.json) printLine(summaryLine(report));
+    return report.exitCode;
+  } catch (err) {
+    printError(err, opts.verbose ?? false);
+    if (opts.json) printJson({ job: file, status: 'failed', exitCode: 2, errors: [String((err as Error).message)] });
+    return 2;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+export function runCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('run')
+    .description('Run one job, or every job below a folder')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ dativo run --config examples/quickstart/job.yaml\n  $ dativo run --job-dir jobs/acme --json\n\nExit codes: 0 success (also "nothing new"), 1 finished with warn-mode validation errors, 2 failed.',
+    );
+  withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
+    requireOneOf(opts, true);
+    if (opts.config) return setExit(await runOne(opts.config, opts));
+    const files = await findJobFiles(opts.jobDir!);
+    if (files.length === 0) {
+      printLine(`error [CONFIG_NOT_FOUND]: no job files found below ${opts.jobDir}`);
+      return setExit(2);
+    }
+    const codes: number[] = [];
+    for (const f of files) codes.push(await runOne(f, opts));
+    printLine(`${files.length} job(s): ${codes.filter((c) => c === 0).length} ok, ${codes.filter((c) => c === 1).length} with warnings, ${codes.filter((c) => c === 2).length} failed`);
+    setExit(worst(codes));
+  });
+  return cmd;
+}

@@ -1,0 +1,50 @@
+import { Command } from 'commander';
+import { findJobFiles } from '../../config/find-jobs.js';
+import { DativoError } from '../../errors.js';
+import { assertImplemented } from '../../pipeline/connectors.js';
+import { loadJobForCli } from '../load.js';
+import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
+import { printError, printJson, printLine, worst } from '../output.js';
+
+function notRunnable(job: Parameters<typeof assertImplemented>[0]): string | undefined {
+  try {
+    assertImplemented(job);
+    return undefined;
+  } catch (err) {
+    if (err instanceof DativoError && err.code === 'NOT_IMPLEMENTED') return `${err.message} (dativo run exits 2 with NOT_IMPLEMENTED)`;
+    throw err;
+  }
+}
+
+/** Config only, no I/O beyond reading the config files: schemas, registry rules, variables, paths. */
+async function validateOne(
+  file: string,
+  opts: CommonOptions,
+): Promise<{ file: string; ok: boolean; error?: string; notice?: string }> {
+  try {
+    const job = await loadJobForCli(file, opts, false);
+    if (!opts.json) printLine(`${file}: valid (${job.source.type} → ${job.target.type}, contract ${job.contract.name} v${job.contract.version})`);
+    // The config is valid; say so, and say plainly if this build cannot run it yet.
+    const notice = notRunnable(job);
+    if (notice) printLine(`  note: ${notice}`);
+    return { file, ok: true, ...(notice ? { notice } : {}) };
+  } catch (err) {
+    printError(err, opts.verbose ?? false);
+    return { file, ok: false, error: (err as Error).message };
+  }
+}
+
+export function validateCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('validate')
+    .description('Check job files without running them: schema, registry rules, variables, paths, contract')
+    .addHelpText('after', '\nExamples:\n  $ dativo validate --config jobs/person.yaml\n  $ dativo validate --job-dir jobs/');
+  withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
+    requireOneOf(opts, true);
+    const files = opts.config ? [opts.config] : await findJobFiles(opts.jobDir!);
+    const results = [];
+    for (const f of files) results.push(await validateOne(f, opts));
+    if (opts.json) printJson({ results });
+    setExit(files.length === 0 ? 2 : worst(results.map((r) => (r.ok ? 0 : 2))));
+  });
+  return cmd;
+}

@@ -1,0 +1,42 @@
+/**
+ * The `dativo` CLI: thin — parse flags, call the host, print. Exit codes: 0 success (including
+ * "nothing new"), 1 finished with warn-mode validation errors, 2 failed.
+ */
+import { Command, CommanderError } from 'commander';
+import { checkCommand } from './commands/check.js';
+import { discoverCommand } from './commands/discover.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { UsageError } from './options.js';
+import { printError } from './output.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('dativo')
+    .description('Config-driven data ingestion: source → ODCS contract → Parquet → object store / Iceberg')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError()
+    .addHelpText('after', '\nExample:\n  $ dativo run --config examples/quickstart/job.yaml');
+  for (const cmd of [runCommand(setExit), validateCommand(setExit), checkCommand(setExit), discoverCommand(setExit)]) {
+    program.addCommand(cmd.exitOverride());
+  }
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0 by design.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    printError(err, argv.includes('--verbose'));
+    return 2;
+  }
+}

@@ -1,0 +1,45 @@
+/** Flags shared by every command that loads a job (the original's names, plus ours). */
+import { Command, Option } from 'commander';
+
+export interface CommonOptions {
+  config?: string;
+  jobDir?: string;
+  mode: 'self_hosted' | 'cloud';
+  secretManager?: string;
+  secretsDir?: string;
+  secretManagerConfig?: string;
+  tenantId?: string;
+  stateDir?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function withJobOptions(cmd: Command, opts: { jobDir: boolean }): Command {
+  cmd.option('-c, --config <file>', 'job file (YAML)');
+  if (opts.jobDir) cmd.option('--job-dir <dir>', 'run every job file found below this folder');
+  return cmd
+    .addOption(new Option('--mode <mode>', 'deployment mode').choices(['self_hosted', 'cloud']).default('self_hosted'))
+    .addOption(
+      new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env('DATIVO_SECRET_MANAGER'),
+    )
+    .option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)', '/secrets')
+    .addOption(
+      new Option('--secret-manager-config <pathOrJson>', 'secret manager settings: a YAML/JSON file or inline JSON').env(
+        'DATIVO_SECRET_MANAGER_CONFIG',
+      ),
+    )
+    .option('--tenant-id <id>', 'tenant whose secrets are loaded; jobs of other tenants are refused')
+    .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
+    .option('--json', 'print a machine-readable report on stdout')
+    .option('--verbose', 'debug logs and stack traces');
+}
+
+export function requireOneOf(opts: CommonOptions, allowJobDir: boolean): void {
+  const given = [opts.config, allowJobDir ? opts.jobDir : undefined].filter(Boolean).length;
+  if (given !== 1) {
+    const what = allowJobDir ? 'exactly one of --config or --job-dir' : '--config';
+    throw new UsageError(`${what} is required`);
+  }
+}
+
+export class UsageError extends Error {}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs what the tests need, starts the services in
+# the background while npm installs, builds, then runs every vitest project. Prints each phase's
+# wall time. Used by `npm test` (the README's test command) and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export DATIVO_RUN_DIR="${DATIVO_RUN_DIR:-$ROOT/.run}"
+mkdir -p "$DATIVO_RUN_DIR"
+
+declare -a SUMMARY=()
+phase() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "=== phase: $name"
+  "$@"
+  local dt=$((SECONDS - t0))
+  SUMMARY+=("$(printf '%-28s %5ss' "$name" "$dt")")
+  echo "=== phase: $name done in ${dt}s"
+}
+
+# Services start in the background (apt install included) while npm installs.
+services_bg() {
+  bash scripts/services/start-all.sh >"$DATIVO_RUN_DIR/services.log" 2>&1 &
+  echo $! >"$DATIVO_RUN_DIR/services.pid"
+}
+services_wait() {
+  local pid; pid=$(cat "$DATIVO_RUN_DIR/services.pid")
+  if ! wait "$pid"; then
+    echo "services failed to start:"; tail -50 "$DATIVO_RUN_DIR/services.log"; return 1
+  fi
+  cat "$DATIVO_RUN_DIR/services.log"
+}
+
+npm_install() {
+  if [ -d node_modules ] && [ -z "${CI:-}" ]; then npm install --no-audit --no-fund; else npm ci --no-audit --no-fund; fi
+}
+
+run_project() { npx vitest run --project "$1"; }
+
+# Services started here are stopped when the suite ends, whatever its outcome.
+trap 'bash scripts/services/stop-all.sh >/dev/null 2>&1 || true' EXIT
+phase "services (start, background)" services_bg
+phase "npm ci + build" npm_install
+phase "typecheck" npm run --silent typecheck
+phase "unit tests" run_project unit
+phase "e2e tests" run_project e2e
+phase "security tests" run_project security
+phase "services (wait)" services_wait
+phase "integration tests" run_project integration
+
+echo
+echo "=== wall time per phase"
+printf '%s\n' "${SUMMARY[@]}"
+echo "total ${SECONDS}s"
