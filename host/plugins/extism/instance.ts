@@ -1,0 +1,317 @@
+/**
+ * The host-thread side of one Extism plugin instance: spawns its Worker, enforces the per-call
+ * timeout by terminating it, answers its HTTP calls through the policy, logs (masked) and audits.
+ * A trap, limit or timeout ends that worker only; the next call starts a fresh one from the last
+ * good state, so the host stays up and can retry or fail the run cleanly.
+ */
+import { MessageChannel, type Worker } from 'node:worker_threads';
+import type { SecretLookup } from '../../config/secret-lookup.js';
+import { DativoError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import { masker } from '../../secrets/masker.js';
+import { spawnWorker } from '../../sinks/parquet/spawn-worker.js';
+import { createHttpClient } from '../http-policy.js';
+import { auditDenial, type Denial, type Grant } from '../policy.js';
+import type { CallResult, FromWorker, HostCall, InitMessage } from './protocol.js';
+
+export interface InstanceOptions {
+  wasm: Uint8Array;
+  grant: Grant;
+  /** The plugin's config as JSON text. */
+  config: string;
+  state?: Record<string, string>;
+  secrets?: SecretLookup;
+  /** Writers: the staging folder for `output_write`. */
+  outputDir?: string;
+  logger?: Logger;
+  fetch?: typeof fetch;
+}
+
+interface Live {
+  worker: Worker;
+  pending: Map<number, { resolve: (r: CallResult) => void; reject: (e: Error) => void }>;
+  exports: string[];
+}
+
+export class ExtismInstance {
+  private live: Live | undefined;
+  private nextId = 1;
+  private goodState: Record<string, string>;
+  private outputUsed = 0;
+  private readonly secretValues: Record<string, string> = {};
+  private readonly missingSecrets: string[] = [];
+  private readonly http;
+  /** Counters of the last finished call (kernel peak, output bytes, time inside the worker). */
+  lastStats: CallResult['stats'] | undefined;
+  /** How many workers this instance has started (1 + recreations). */
+  starts = 0;
+  exports: string[] = [];
+
+  private constructor(private readonly opts: InstanceOptions) {
+    this.goodState = { ...(opts.state ?? {}) };
+    for (const name of opts.grant.secrets) {
+      const v = opts.secrets?.get(name);
+      if (typeof v === 'string') {
+        masker.register(v);
+        this.secretValues[name] = v;
+      } else this.missingSecrets.push(name);
+    }
+    this.http = createHttpClient({
+      name: `plugin ${opts.grant.plugin}`,
+      hosts: opts.grant.hosts,
+      policy: opts.grant.http,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
+  }
+
+  static async start(opts: InstanceOptions): Promise<ExtismInstance> {
+    const inst = new ExtismInstance(opts);
+    await inst.ensureLive();
+    return inst;
+  }
+
+  get plugin(): string {
+    return this.opts.grant.plugin;
+  }
+
+  /** The state after the last successful call (what a checkpoint may commit). */
+  state(): Record<string, string> {
+    return { ...this.goodState };
+  }
+
+  outputBytes(): number {
+    return this.outputUsed;
+  }
+
+  private error(
+    code: 'PLUGIN_ERROR' | 'PLUGIN_DENIED',
+    message: string,
+    details: Record<string, unknown>,
+    retryable = false,
+  ): DativoError {
+    return new DativoError(code, masker.mask(message), {
+      location: { plugin: this.plugin },
+      retryable,
+      details,
+    });
+  }
+
+  private async ensureLive(): Promise<Live> {
+    if (this.live) return this.live;
+    const { grant } = this.opts;
+    const worker = spawnWorker(import.meta.url, 'worker', {
+      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
+      stdout: true,
+      stderr: true,
+    });
+    this.starts++;
+    const channel = new MessageChannel();
+    const flag = new SharedArrayBuffer(4);
+    const flagView = new Int32Array(flag);
+    channel.port1.on('message', (m: HostCall) => {
+      void this.http(m.req, m.body).then(
+        (outcome) => {
+          channel.port1.postMessage({ type: 'http', outcome });
+          Atomics.store(flagView, 0, 1);
+          Atomics.notify(flagView, 0);
+        },
+        (e: unknown) => {
+          channel.port1.postMessage({
+            type: 'http',
+            outcome: { ok: false, error: { code: 'CONNECTION_FAILED', message: String(e), retryable: true } },
+          });
+          Atomics.store(flagView, 0, 1);
+          Atomics.notify(flagView, 0);
+        },
+      );
+    });
+    const live: Live = { worker, pending: new Map(), exports: [] };
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        void worker.terminate();
+        reject(
+          this.error(
+            'PLUGIN_ERROR',
+            `plugin ${this.plugin}: start-up exceeded the ${grant.timeoutMs} ms time limit; the instance was terminated`,
+            { call: 'init', capability: 'timeout' },
+          ),
+        );
+      }, grant.timeoutMs + 5000);
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          live.exports = m.exports;
+          resolve();
+        } else if (m.type === 'init-error') {
+          clearTimeout(timer);
+          void worker.terminate();
+          if (m.error.code === 'PLUGIN_DENIED') {
+            auditDenial(this.opts.logger, {
+              plugin: this.plugin,
+              capability: 'import',
+              resource: 'link',
+              message: m.error.message,
+            });
+          }
+          reject(
+            this.error(m.error.code === 'PLUGIN_DENIED' ? 'PLUGIN_DENIED' : 'PLUGIN_ERROR', m.error.message, {
+              call: 'init',
+            }),
+          );
+        } else this.onMessage(live, m);
+      });
+      worker.on('error', (e) => {
+        clearTimeout(timer);
+        this.fail(
+          live,
+          this.error('PLUGIN_ERROR', `plugin ${this.plugin}: worker crashed: ${e.message}`, {
+            call: 'worker',
+          }),
+        );
+        reject(
+          this.error('PLUGIN_ERROR', `plugin ${this.plugin}: worker crashed: ${e.message}`, { call: 'init' }),
+        );
+      });
+      worker.on('exit', (code) => {
+        clearTimeout(timer);
+        this.fail(
+          live,
+          this.error('PLUGIN_ERROR', `plugin ${this.plugin}: worker exited (code ${code})`, {
+            call: 'worker',
+          }),
+        );
+        reject(
+          this.error('PLUGIN_ERROR', `plugin ${this.plugin}: worker exited during start-up (code ${code})`, {
+            call: 'init',
+          }),
+        );
+      });
+    });
+    const init: InitMessage = {
+      type: 'init',
+      wasm: this.opts.wasm,
+      grant,
+      config: this.opts.config,
+      state: this.goodState,
+      secrets: this.secretValues,
+      missingSecrets: this.missingSecrets,
+      outputUsed: this.outputUsed,
+      hostPort: channel.port2,
+      flag,
+      ...(this.opts.outputDir ? { outputDir: this.opts.outputDir } : {}),
+    };
+    worker.postMessage(init, [channel.port2]);
+    await ready;
+    this.live = live;
+    this.exports = live.exports;
+    return live;
+  }
+
+  private onMessage(live: Live, m: FromWorker): void {
+    if (m.type === 'log') {
+      try {
+        this.opts.logger?.[m.level]({ plugin: this.plugin, source: 'plugin' }, masker.mask(m.message));
+      } catch {
+        // a broken logger must not take the host down
+      }
+    } else if (m.type === 'denied') {
+      auditDenial(this.opts.logger, { ...m.denial, message: masker.mask(m.denial.message) });
+    } else if (m.type === 'result') {
+      live.pending.get(m.id)?.resolve(m);
+      live.pending.delete(m.id);
+    }
+  }
+
+  private fail(live: Live, err: Error): void {
+    if (this.live === live) this.live = undefined;
+    for (const p of live.pending.values()) p.reject(err);
+    live.pending.clear();
+  }
+
+  /** Kill the current worker (after a timeout, trap or limit); the next call starts a new one. */
+  private async discard(live: Live): Promise<void> {
+    if (this.live === live) this.live = undefined;
+    await live.worker.terminate();
+  }
+
+  /** False after a timeout, trap or limit ended the worker (the next call would start a new one). */
+  get alive(): boolean {
+    return this.live !== undefined;
+  }
+
+  hasExport(fn: string): boolean {
+    return this.exports.includes(fn);
+  }
+
+  /**
+   * Call an export; resolves with its output bytes (null = no output) or throws a DativoError.
+   * `transfer: true` hands `input`'s buffer to the worker (it is detached here afterwards).
+   */
+  async call(fn: string, input?: Uint8Array, opts: { transfer?: boolean } = {}): Promise<Uint8Array | null> {
+    const live = await this.ensureLive();
+    const id = this.nextId++;
+    const { timeoutMs } = this.opts.grant;
+    let timer: NodeJS.Timeout | undefined;
+    const result = await new Promise<CallResult | 'timeout'>((resolve, reject) => {
+      live.pending.set(id, { resolve, reject });
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      // Transferring (when the caller hands the bytes over) saves a copy of every batch.
+      const whole =
+        input &&
+        input.byteOffset === 0 &&
+        input.byteLength === input.buffer.byteLength &&
+        input.buffer instanceof ArrayBuffer;
+      live.worker.postMessage(
+        { type: 'call', id, fn, input },
+        opts.transfer && whole ? [input.buffer as ArrayBuffer] : [],
+      );
+    }).finally(() => clearTimeout(timer));
+
+    if (result === 'timeout') {
+      live.pending.delete(id);
+      await this.discard(live);
+      const message = `plugin ${this.plugin}: call ${fn} exceeded the ${timeoutMs} ms time limit (capability timeout, resource ${fn}); the instance was terminated`;
+      auditDenial(this.opts.logger, { plugin: this.plugin, capability: 'timeout', resource: fn, message });
+      throw this.error('PLUGIN_ERROR', message, { call: fn, capability: 'timeout', resource: fn });
+    }
+    this.outputUsed = result.stats.outputBytes;
+    this.lastStats = result.stats;
+    if (result.ok) {
+      this.goodState = result.state;
+      return result.output;
+    }
+    const { error, kind } = result;
+    if (kind !== 'plugin') await this.discard(live);
+    if (kind === 'denied' || kind === 'limit') {
+      const d: Denial | undefined = result.denial;
+      // Denials from host functions were audited as they happened; limits are audited here.
+      if (kind === 'limit')
+        auditDenial(
+          this.opts.logger,
+          d ?? { plugin: this.plugin, capability: 'memory', resource: fn, message: error.message },
+        );
+      throw this.error('PLUGIN_DENIED', `${error.message} (in call ${fn})`, {
+        call: fn,
+        ...(d ? { capability: d.capability, resource: d.resource } : {}),
+      });
+    }
+    if (kind === 'plugin') {
+      throw this.error(
+        'PLUGIN_ERROR',
+        `plugin ${this.plugin}: ${fn} failed: [${error.code}] ${error.message}`,
+        { call: fn, pluginCode: error.code },
+        error.retryable,
+      );
+    }
+    throw this.error('PLUGIN_ERROR', `${error.message}; the instance was terminated (call ${fn})`, {
+      call: fn,
+      kind,
+    });
+  }
+
+  async close(): Promise<void> {
+    const live = this.live;
+    this.live = undefined;
+    if (live) await live.worker.terminate();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Messages between the host thread and a plugin's Worker. The worker owns the wasm instance and
+ * everything synchronous (kernel, state, secrets it was given, staged outputs); the host thread
+ * owns async I/O (HTTP), the logger and the audit trail.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { HttpOutcome, HttpRequest } from '../http-policy.js';
+import type { Denial, Grant } from '../policy.js';
+
+export interface PluginErrorInfo {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** Why a call failed: the plugin said so, the module trapped, or the host stopped it at a limit. */
+export type FailureKind = 'plugin' | 'trap' | 'limit' | 'denied' | 'host';
+
+export interface InitMessage {
+  type: 'init';
+  wasm: Uint8Array;
+  grant: Grant;
+  /** The plugin's config as JSON text. */
+  config: string;
+  state: Record<string, string>;
+  /** Values of granted secrets that exist; names granted but absent are listed in `missingSecrets`. */
+  secrets: Record<string, string>;
+  missingSecrets: string[];
+  /** Where `output_write` stages files (writers). */
+  outputDir?: string;
+  /** Bytes already staged by an earlier incarnation of this instance (after a recreate). */
+  outputUsed: number;
+  hostPort: MessagePort;
+  /** Int32[0]: 0 while a host call is pending, 1 once the reply is on hostPort. */
+  flag: SharedArrayBuffer;
+}
+
+export interface CallMessage {
+  type: 'call';
+  id: number;
+  fn: string;
+  input?: Uint8Array;
+}
+
+export type ToWorker = InitMessage | CallMessage;
+
+export interface CallStats {
+  kernelPeakBytes: number;
+  outputBytes: number;
+  logsDropped: number;
+  /** Time spent inside the plugin call, measured in the worker (ms). */
+  callMs: number;
+}
+
+export type CallResult =
+  | {
+      type: 'result';
+      id: number;
+      ok: true;
+      output: Uint8Array | null;
+      state: Record<string, string>;
+      stats: CallStats;
+    }
+  | {
+      type: 'result';
+      id: number;
+      ok: false;
+      kind: FailureKind;
+      error: PluginErrorInfo;
+      denial?: Denial;
+      state: Record<string, string>;
+      stats: CallStats;
+    };
+
+export type FromWorker =
+  | { type: 'ready'; exports: string[] }
+  | { type: 'init-error'; kind: FailureKind; error: PluginErrorInfo; denial?: Denial }
+  | CallResult
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
+  | { type: 'denied'; denial: Denial };
+
+export type HostCall = { type: 'http'; req: HttpRequest; body?: Uint8Array };
+export type HostReply = { type: 'http'; outcome: HttpOutcome };

@@ -1,0 +1,158 @@
+/**
+ * A reader plugin as a `Source`: `open` → `next_batch` until none → `close`. Each batch crosses
+ * as one validated Arrow IPC stream and is yielded as a RecordBatch; the plugin's state_set
+ * values are the checkpoint (only as of the last successful call).
+ */
+import type { RecordBatch } from 'apache-arrow';
+import type { SecretLookup } from '../../config/secret-lookup.js';
+import { DativoError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type {
+  CheckResult,
+  DiscoverResult,
+  Source,
+  SourceBatch,
+  SourceOpenContext,
+  SourceState,
+} from '../../sources/source.js';
+import { decodeIpcBatch, IpcFramingError } from '../ipc-frame.js';
+import type { PreparedPlugin } from '../load.js';
+import { stateForPlugin } from '../load.js';
+import { ExtismInstance } from './instance.js';
+
+export interface ExtismSourceOptions {
+  prepared: PreparedPlugin;
+  secrets?: SecretLookup;
+  logger?: Logger;
+  fetch?: typeof fetch;
+  stream?: string;
+}
+
+function parseJson(plugin: string, call: string, bytes: Uint8Array | null): Record<string, unknown> {
+  if (!bytes || bytes.length === 0) return {};
+  try {
+    const v = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new DativoError(
+    'PLUGIN_ERROR',
+    `plugin ${plugin}: ${call} returned something other than a JSON object`,
+    { location: { plugin }, details: { call } },
+  );
+}
+
+export function createExtismSource(opts: ExtismSourceOptions): Source {
+  const { prepared } = opts;
+  const plugin = prepared.grant.plugin;
+  let instance: ExtismInstance | undefined;
+  let ctx: SourceOpenContext | undefined;
+  let state: SourceState = {};
+
+  const start = async (st: Record<string, string>, logger: Logger | undefined): Promise<ExtismInstance> =>
+    ExtismInstance.start({
+      wasm: prepared.wasm,
+      grant: prepared.grant,
+      config: prepared.config,
+      state: st,
+      ...(opts.secrets ? { secrets: opts.secrets } : {}),
+      ...(logger ? { logger } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
+
+  /** check/discover may run without open(): on a short-lived instance of their own. */
+  const withInstance = async <T>(fn: (i: ExtismInstance) => Promise<T>): Promise<T> => {
+    if (instance) return fn(instance);
+    const tmp = await start(stateForPlugin(state), opts.logger);
+    try {
+      return await fn(tmp);
+    } finally {
+      await tmp.close();
+    }
+  };
+
+  return {
+    kind: `plugin:${plugin}`,
+
+    async open(c) {
+      ctx = c;
+      state = { ...c.state };
+      instance = await start(stateForPlugin(c.state), c.logger ?? opts.logger);
+      if (instance.hasExport('open')) {
+        const params = { batch_size: c.batchSize, stream: opts.stream ?? null };
+        await instance.call('open', new TextEncoder().encode(JSON.stringify(params)));
+      }
+    },
+
+    async *read(): AsyncIterable<SourceBatch> {
+      const inst = instance;
+      if (!inst) throw new DativoError('INTERNAL', `plugin ${plugin}: read() before open()`);
+      for (;;) {
+        if (ctx?.signal.aborted)
+          throw new DativoError('INTERRUPTED', `plugin ${plugin}: interrupted`, { location: { plugin } });
+        const out = await inst.call('next_batch');
+        if (!out || out.byteLength === 0) return;
+        let batch: RecordBatch;
+        try {
+          batch = decodeIpcBatch(out);
+        } catch (e) {
+          if (!(e instanceof IpcFramingError)) throw e;
+          throw new DativoError(
+            'PLUGIN_ERROR',
+            `plugin ${plugin}: next_batch returned an invalid batch: ${e.message}`,
+            {
+              location: { plugin },
+              details: { call: 'next_batch' },
+            },
+          );
+        }
+        state = { ...state, ...inst.state() };
+        const origin = opts.stream ? { stream: opts.stream } : {};
+        yield { batch, origin, bytesRead: out.byteLength };
+      }
+    },
+
+    checkpoint() {
+      return instance ? { ...state, ...instance.state() } : { ...state };
+    },
+
+    async check(): Promise<CheckResult> {
+      try {
+        return await withInstance(async (i) => {
+          if (!i.hasExport('check'))
+            return { status: 'skipped', message: `plugin ${plugin} has no check` } as CheckResult;
+          const r = parseJson(plugin, 'check', await i.call('check'));
+          const status =
+            r.status === 'success' || r.status === 'failed' || r.status === 'skipped' ? r.status : 'success';
+          return { status, message: typeof r.message === 'string' ? r.message : '' };
+        });
+      } catch (e) {
+        const err = e instanceof DativoError ? e : new DativoError('PLUGIN_ERROR', String(e));
+        return { status: 'failed', message: err.message, errorCode: err.code, retryable: err.retryable };
+      }
+    },
+
+    async discover(): Promise<DiscoverResult> {
+      return withInstance(async (i) => {
+        if (!i.hasExport('discover')) return { objects: [], metadata: {} };
+        const r = parseJson(plugin, 'discover', await i.call('discover'));
+        const objects = Array.isArray(r.objects) ? (r.objects as DiscoverResult['objects']) : [];
+        const metadata =
+          r.metadata && typeof r.metadata === 'object' ? (r.metadata as Record<string, unknown>) : {};
+        return { objects, metadata };
+      });
+    },
+
+    async close() {
+      const inst = instance;
+      instance = undefined;
+      if (!inst) return;
+      try {
+        if (inst.hasExport('close')) await inst.call('close');
+      } finally {
+        await inst.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * From a job's plugin reference to a running, sandboxed instance, in the order that keeps an
+ * untrusted file from doing anything before it is checked: manifest → runtime/role → grant →
+ * sha256 → module bytes (ABI section, imports, memory maximum) → config schema → instantiate.
+ */
+
+import type { SecretLookup } from '../config/secret-lookup.js';
+import type { PluginRef, ResolvedJob, SandboxLimits } from '../config/types.js';
+import { DativoError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { isCredentialKey } from '../secrets/masker.js';
+import {
+  DATIVO_IMPORTS,
+  DATIVO_NAMESPACE,
+  KERNEL_IMPORTS,
+  KERNEL_NAMESPACE,
+} from './extism/host-functions.js';
+import { ExtismInstance } from './extism/instance.js';
+import {
+  type LoadedPlugin,
+  loadPluginManifest,
+  readVerifiedEntry,
+  validatePluginConfig,
+} from './manifest.js';
+import { checkModule, computeGrant, type Grant } from './policy.js';
+
+export type PluginRole = 'reader' | 'writer';
+
+/** The exports each role must have (names of the Extism flattening, wit/README.md). */
+export const REQUIRED_EXPORTS: Record<PluginRole, string[]> = {
+  reader: ['next_batch'],
+  writer: ['write_batch', 'commit'],
+};
+
+export interface OpenPluginOptions {
+  role: PluginRole;
+  allow?: PluginRef['allow'];
+  sandbox?: SandboxLimits | undefined;
+  /** The plugin's config (JSON-able); credential-like keys must already be removed. */
+  config?: unknown;
+  state?: Record<string, string>;
+  secrets?: SecretLookup;
+  logger?: Logger;
+  outputDir?: string;
+  fetch?: typeof fetch;
+  /** Tests of hostile modules skip the role's export check. */
+  requiredExports?: string[];
+}
+
+export interface PreparedPlugin {
+  loaded: LoadedPlugin;
+  grant: Grant;
+  wasm: Uint8Array;
+  config: string;
+}
+
+/** Everything short of running the module. Throws DativoError for each refusal. */
+export function preparePlugin(pluginPath: string, opts: OpenPluginOptions): PreparedPlugin {
+  const loaded = loadPluginManifest(pluginPath, opts.role);
+  const { manifest } = loaded;
+  const location = { plugin: manifest.name };
+  if (manifest.runtime !== 'extism') {
+    throw new DativoError(
+      'NOT_IMPLEMENTED',
+      `plugin ${manifest.name}: the ${manifest.runtime} plugin runtime is valid but not implemented in this version of Dativo`,
+      { location },
+    );
+  }
+  if (manifest.role !== opts.role) {
+    throw new DativoError(
+      'CONFIG_INVALID',
+      `plugin ${manifest.name} is a ${manifest.role}, but the job uses it as a ${opts.role}`,
+      { location },
+    );
+  }
+  const grant = computeGrant(manifest, opts.allow ?? { hosts: [], secrets: [] }, opts.sandbox, opts.logger);
+  const wasm = readVerifiedEntry(loaded);
+  const info = checkModule(manifest, wasm, grant, opts.logger, {
+    [KERNEL_NAMESPACE]: KERNEL_IMPORTS,
+    [DATIVO_NAMESPACE]: DATIVO_IMPORTS,
+  });
+  const missing = (opts.requiredExports ?? REQUIRED_EXPORTS[opts.role]).filter(
+    (e) => !info.exports.includes(e),
+  );
+  if (missing.length > 0) {
+    throw new DativoError(
+      'PLUGIN_ERROR',
+      `plugin ${manifest.name} does not export ${missing.join(', ')} (a ${opts.role} must export ${REQUIRED_EXPORTS[opts.role].join(', ')})`,
+      { location },
+    );
+  }
+  const config = opts.config ?? {};
+  validatePluginConfig(manifest, config);
+  return { loaded, grant, wasm, config: JSON.stringify(config) };
+}
+
+export async function openPlugin(
+  pluginPath: string,
+  opts: OpenPluginOptions,
+): Promise<PreparedPlugin & { instance: ExtismInstance }> {
+  const prepared = preparePlugin(pluginPath, opts);
+  const instance = await ExtismInstance.start({
+    wasm: prepared.wasm,
+    grant: prepared.grant,
+    config: prepared.config,
+    ...(opts.state ? { state: opts.state } : {}),
+    ...(opts.secrets ? { secrets: opts.secrets } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.outputDir ? { outputDir: opts.outputDir } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  return { ...prepared, instance };
+}
+
+const DROP_KEYS = new Set(['credentials', 'plugin', 'custom_reader', 'custom_writer']);
+
+/**
+ * The config a plugin sees: the job's source (or target) block without credentials, since a
+ * plugin gets secrets only through `secret_get` and only those granted to it.
+ */
+export function pluginConfigFrom(block: Record<string, unknown>): Record<string, unknown> {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (!DROP_KEYS.has(k) && !isCredentialKey(k)) out[k] = strip(x);
+      return out;
+    }
+    return v;
+  };
+  return strip(block) as Record<string, unknown>;
+}
+
+/** Which plugin a job names for a role: `plugin` (with its allow block) or `custom_reader`/`custom_writer` (nothing allowed). */
+export function pluginRefOf(
+  job: ResolvedJob,
+  role: PluginRole,
+  ref?: PluginRef | string,
+): { path: string; allow: PluginRef['allow']; keyPath: string } {
+  const side = role === 'reader' ? job.source : job.target;
+  const custom = role === 'reader' ? job.source.customReader : job.target.customWriter;
+  const chosen = ref ?? side.plugin ?? custom;
+  const keyPath = `${role === 'reader' ? 'source' : 'target'}.${typeof chosen === 'string' ? (role === 'reader' ? 'custom_reader' : 'custom_writer') : 'plugin'}`;
+  if (chosen === undefined) {
+    throw new DativoError('CONFIG_INVALID', `the job names no ${role} plugin`, {
+      location: job.locate(keyPath),
+    });
+  }
+  if (typeof chosen === 'string')
+    return {
+      path: chosen.replace(/:[A-Za-z_][A-Za-z0-9_.]*$/, ''),
+      allow: { hosts: [], secrets: [] },
+      keyPath,
+    };
+  if (!chosen.path) {
+    throw new DativoError(
+      'NOT_IMPLEMENTED',
+      `installed plugins by name ("${chosen.name}") are valid but not implemented in this version of Dativo; use plugin.path`,
+      {
+        location: job.locate(keyPath),
+      },
+    );
+  }
+  return { path: chosen.path, allow: chosen.allow, keyPath };
+}
+
+/** String-valued view of a SourceState for the plugin's state_get. */
+export function stateForPlugin(state: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(state ?? {})) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  return out;
+}

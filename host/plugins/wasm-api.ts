@@ -1,0 +1,17 @@
+/**
+ * The few WebAssembly JS API types we use. The project compiles with `lib: ES2023` and Node's
+ * types, neither of which declares the `WebAssembly` namespace, so we type what we touch.
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+export interface WasmApi {
+  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
+  RuntimeError: new (message?: string) => Error;
+  LinkError: new (message?: string) => Error;
+  CompileError: new (message?: string) => Error;
+}
+
+export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
