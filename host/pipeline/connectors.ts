@@ -12,6 +12,11 @@ import type { Sink } from '../sinks/sink.js';
 import { createCsvSource } from '../sources/csv/index.js';
 import { createLocalSink } from '../sinks/local/index.js';
 import { createS3Sink, s3TargetLocation } from '../sinks/s3/index.js';
+import { createPluginSource, createPluginSink } from '../plugins/index.js';
+import { createPluginOutputSink } from '../sinks/plugin-outputs.js';
+import { createLocalStore } from '../sinks/store/local.js';
+import { localTargetRoot } from '../sinks/local/index.js';
+import type { TableLayout } from '../sinks/layout.js';
 
 const OBJECT_STORE_TARGETS = new Set(['s3', 'minio']);
 const TARGETS = new Set(['local', ...OBJECT_STORE_TARGETS]);
@@ -47,22 +52,33 @@ export function refusedPlugin(ref: string, location: Location): DativoError | un
   return undefined;
 }
 
-function pluginProblem(job: ResolvedJob, ref: string, keyPath: string): DativoError {
-  return (
-    refusedPlugin(ref, job.locate(keyPath)) ??
-    notImplemented(job, `plugin ${ref.split(':')[0]} (the WebAssembly plugin host)`, keyPath)
-  );
+/** The job's reader plugin (WebAssembly), if its source is one; refused kinds throw. */
+function readerPlugin(job: ResolvedJob): boolean {
+  if (job.source.plugin) return true;
+  if (!job.source.customReader) return false;
+  const refused = refusedPlugin(job.source.customReader, job.locate('source.custom_reader'));
+  if (refused) throw refused;
+  return true;
+}
+
+function writerPlugin(job: ResolvedJob): boolean {
+  if (job.target.plugin) return true;
+  if (!job.target.customWriter) return false;
+  const refused = refusedPlugin(job.target.customWriter, job.locate('target.custom_writer'));
+  if (refused) throw refused;
+  return true;
 }
 
 /** Throws the first reason this job cannot run in this build. Config only, no I/O. */
 export function assertImplemented(job: ResolvedJob): void {
   const { source, target } = job;
-  if (source.customReader) throw pluginProblem(job, source.customReader, 'source.custom_reader');
-  if (target.customWriter) throw pluginProblem(job, target.customWriter, 'target.custom_writer');
-  if (source.config.plugin !== undefined) throw notImplemented(job, 'source.plugin', 'source.plugin');
-  if (target.config.plugin !== undefined) throw notImplemented(job, 'target.plugin', 'target.plugin');
-  if (source.type !== 'csv') throw notImplemented(job, `source connector "${source.type}"`, 'source_connector_path');
-  if (source.engine !== 'native') throw notImplemented(job, `engine "${source.engine}" for ${source.type}`, 'source');
+  if (job.source.plugin?.name && !job.source.plugin.path) throw notImplemented(job, 'plugins by name', 'source.plugin.name');
+  if (job.target.plugin?.name && !job.target.plugin.path) throw notImplemented(job, 'plugins by name', 'target.plugin.name');
+  const pluginReader = readerPlugin(job);
+  const pluginWriter = writerPlugin(job);
+  if (!pluginReader && source.type !== 'csv') throw notImplemented(job, `source connector "${source.type}"`, 'source_connector_path');
+  if (!pluginReader && source.engine !== 'native') throw notImplemented(job, `engine "${source.engine}" for ${source.type}`, 'source');
+  if (pluginWriter) return;
   if (!TARGETS.has(target.type)) throw notImplemented(job, `target connector "${target.type}"`, 'target_connector_path');
   if (target.fileFormat !== 'parquet') throw notImplemented(job, `file_format "${target.fileFormat}"`, 'target');
   if (target.config.markdown_kv_storage !== undefined) {
@@ -70,7 +86,8 @@ export function assertImplemented(job: ResolvedJob): void {
   }
 }
 
-export function createSource(job: ResolvedJob, batchSize: number): Source {
+export async function createSource(job: ResolvedJob, batchSize: number): Promise<Source> {
+  if (readerPlugin(job)) return createPluginSource(job);
   return createCsvSource(job.source, { columnNames: job.contract.fields.map((f) => f.name), batchSize });
 }
 
@@ -79,7 +96,12 @@ export interface SinkSettings {
   kvMetadata: Record<string, string>;
 }
 
-export function createSink(job: ResolvedJob, settings: SinkSettings): Sink {
+export async function createSink(job: ResolvedJob, settings: SinkSettings): Promise<Sink> {
+  if (writerPlugin(job)) {
+    // The plugin writes bytes; the host publishes them under the target's folder, atomically.
+    const plugin = await createPluginSink(job, undefined, { runId: settings.runId });
+    return createPluginOutputSink({ plugin, store: createLocalStore(localTargetRoot(job)), layout: layoutOf(job) });
+  }
   if (OBJECT_STORE_TARGETS.has(job.target.type)) return createS3Sink(job, settings);
   return createLocalSink(job, settings);
 }
@@ -89,4 +111,8 @@ export function targetLocation(job: ResolvedJob): string | undefined {
   if (OBJECT_STORE_TARGETS.has(job.target.type)) return s3TargetLocation(job);
   const p = job.target.connection.path;
   return typeof p === 'string' ? p : undefined;
+}
+
+function layoutOf(job: ResolvedJob): TableLayout {
+  return { domain: job.contract.domain, dataProduct: job.contract.dataProduct, assetName: job.contract.name };
 }

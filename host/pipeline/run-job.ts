@@ -85,7 +85,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     const kv = tagsToKeyValue(tags);
     report.tags = kv;
 
-    sink = createSink(job, { runId, kvMetadata: kv });
+    sink = await createSink(job, { runId, kvMetadata: kv });
     const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
     if (recovery.rolledForward.length > 0) {
@@ -95,7 +95,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     const state: SourceState = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
 
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
-    source = createSource(job, batchSize);
+    source = await createSource(job, batchSize);
     await source.open({ state, logger: log, signal: opts.signal, batchSize });
     if (source.nothingNew?.()) {
       await sink.abort('nothing new');

@@ -15,7 +15,7 @@ export function checkCommand(setExit: (code: number) => void): Command {
     try {
       const job = await loadJobForCli(opts.config!, opts);
       assertImplemented(job);
-      const source: CheckResult = await createSource(job, 1024).check();
+      const source: CheckResult = await (await createSource(job, 1024)).check();
       const target: CheckResult = await checkTarget(job);
       if (opts.json) printJson({ source, target });
       else {

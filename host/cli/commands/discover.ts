@@ -13,7 +13,7 @@ export function discoverCommand(setExit: (code: number) => void): Command {
     try {
       const job = await loadJobForCli(opts.config!, opts);
       assertImplemented(job);
-      const result = await createSource(job, 1024).discover();
+      const result = await (await createSource(job, 1024)).discover();
       if (opts.json) printJson({ ...result, count: result.objects.length });
       else for (const o of result.objects) printLine(`${o.type}\t${o.name}`);
       setExit(0);
