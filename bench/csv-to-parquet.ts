@@ -43,8 +43,21 @@ async function dativoRun(inDir: string): Promise<Sample> {
     const t0 = performance.now();
     const r = spawnSync(
       process.execPath,
-      ['bin/dativo.js', 'run', '--config', 'bench/jobs/orders.yaml', '--state-dir', path.join(tmp, 'state'), '--json'],
-      { cwd: REPO, env: { ...process.env, IN_DIR: inDir, OUT_DIR: path.join(tmp, 'out') }, encoding: 'utf8', maxBuffer: 1 << 26 },
+      [
+        'bin/dativo.js',
+        'run',
+        '--config',
+        'bench/jobs/orders.yaml',
+        '--state-dir',
+        path.join(tmp, 'state'),
+        '--json',
+      ],
+      {
+        cwd: REPO,
+        env: { ...process.env, IN_DIR: inDir, OUT_DIR: path.join(tmp, 'out') },
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      },
     );
     const ms = performance.now() - t0;
     if (r.status !== 0) throw new Error(`dativo run failed (${r.status}): ${r.stderr}`);
@@ -75,12 +88,15 @@ function best(samples: Sample[]): Sample {
   return samples.reduce((a, b) => (b.ms < a.ms ? b : a));
 }
 
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n: number, d = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function main() {
   const sizes = arg('rows', '1000000,10000000').split(',').map(Number);
   const runs = Number(arg('runs', '3'));
-  console.log(`csv-to-parquet: best of ${runs} runs each, ${os.cpus().length} cores, node ${process.version}`);
+  console.log(
+    `csv-to-parquet: best of ${runs} runs each, ${os.cpus().length} cores, node ${process.version}`,
+  );
   for (const rows of sizes) {
     const { dir, file, bytes } = await dataset(rows);
     const d: Sample[] = [];
@@ -97,7 +113,9 @@ async function main() {
     console.log(`\n${fmt(rows)} rows × 12 columns, ${fmt(bytes / 1e6, 1)} MB CSV`);
     console.log(line('dativo', bd, maxRss(d)));
     console.log(line('duckdb', bk, maxRss(k)));
-    console.log(`  ratio    throughput ${fmt(bk.ms / bd.ms, 2)}× DuckDB, peak RSS ${fmt(maxRss(d) / maxRss(k), 2)}× DuckDB`);
+    console.log(
+      `  ratio    throughput ${fmt(bk.ms / bd.ms, 2)}× DuckDB, peak RSS ${fmt(maxRss(d) / maxRss(k), 2)}× DuckDB`,
+    );
   }
 }
 

@@ -5,16 +5,57 @@
  *
  *   npx tsx bench/gen-csv.ts <out.csv> <rows> [seed]
  */
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const FIRST = ['Ana', 'Bo', 'Chen', 'Dmitri', 'Eva', 'Farah', 'Gustavo', 'Hana', 'Ivan', 'José', 'Kai', 'Lena', 'Mohammed', 'Nora', 'Olu', 'Priya'];
-const LAST = ['García', 'Smith', 'Müller', 'Kowalski', 'Nguyen', 'Okafor', 'Rossi', 'Sato', 'Silva', 'Johnson', 'Novak', 'Haddad'];
+const FIRST = [
+  'Ana',
+  'Bo',
+  'Chen',
+  'Dmitri',
+  'Eva',
+  'Farah',
+  'Gustavo',
+  'Hana',
+  'Ivan',
+  'José',
+  'Kai',
+  'Lena',
+  'Mohammed',
+  'Nora',
+  'Olu',
+  'Priya',
+];
+const LAST = [
+  'García',
+  'Smith',
+  'Müller',
+  'Kowalski',
+  'Nguyen',
+  'Okafor',
+  'Rossi',
+  'Sato',
+  'Silva',
+  'Johnson',
+  'Novak',
+  'Haddad',
+];
 const COUNTRIES = ['US', 'DE', 'FR', 'BR', 'IN', 'JP', 'NG', 'PL', 'ES', 'VN', 'GB', 'CA'];
-const NOTES = ['', 'rush order', 'gift, wrap it', 'call before "delivery"', 'leave at door', '', '', 'fragile'];
+const NOTES = [
+  '',
+  'rush order',
+  'gift, wrap it',
+  'call before "delivery"',
+  'leave at door',
+  '',
+  '',
+  'fragile',
+];
 
-export const HEADER = 'order_id,customer_uuid,customer_name,email,country,amount,quantity,unit_price,is_active,order_date,updated_at,note';
+export const HEADER =
+  'order_id,customer_uuid,customer_name,email,country,amount,quantity,unit_price,is_active,order_date,updated_at,note';
 
 /** xorshift32: fast, deterministic, good enough for test data. */
 function rng(seed: number): () => number {

@@ -45,7 +45,7 @@ function batch(start: number): RecordBatch {
 }
 
 function rate(bytes: number, ms: number): string {
-  return `${((bytes / MB) / (ms / 1000)).toFixed(1)} MB/s`;
+  return `${(bytes / MB / (ms / 1000)).toFixed(1)} MB/s`;
 }
 
 async function main(): Promise<void> {
@@ -53,14 +53,24 @@ async function main(): Promise<void> {
   execFileSync('bash', [path.join(repo, 'scripts/services/start-radosgw.sh')], { stdio: 'inherit' });
   const env = parse(readFileSync(path.join(repo, '.run/radosgw.env')));
   const bucket = 'dativo-bench';
-  const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' };
+  const credentials = {
+    accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+  };
   await ensureBucket({ endpoint: env.S3_ENDPOINT, bucket, credentials });
   const prefix = `bench/${newRunId()}`;
 
   // A minimal resolved job: what createS3Sink reads.
   const job = {
     tenantId: 'bench',
-    contract: { name: 'bench_upload', version: '1.0', domain: 'bench', dataProduct: 'synthetic', tags: [], fields: [] },
+    contract: {
+      name: 'bench_upload',
+      version: '1.0',
+      domain: 'bench',
+      dataProduct: 'synthetic',
+      tags: [],
+      fields: [],
+    },
     target: {
       type: 's3',
       connection: {
@@ -91,13 +101,21 @@ async function main(): Promise<void> {
   const sinkMs = t1 - t0;
 
   // The same bytes, raw: download the published files (not timed), then upload them again.
-  const client = new S3Client({ endpoint: env.S3_ENDPOINT, region: 'us-east-1', forcePathStyle: true, credentials });
+  const client = new S3Client({
+    endpoint: env.S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+  });
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'dativo-bench-s3-'));
   const files: string[] = [];
   for (const f of record.files) {
     const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/${f.key}` }));
     const file = path.join(tmp, path.basename(f.key));
-    await writeFile(file, await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    await writeFile(
+      file,
+      await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
     files.push(file);
   }
   const { createReadStream } = await import('node:fs');
@@ -116,19 +134,33 @@ async function main(): Promise<void> {
   const bodies = await Promise.all(files.map((f) => readFile(f)));
   const t3 = performance.now();
   await Promise.all(
-    bodies.map((Body, i) => client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}-raw/put-${i}.parquet`, Body }))),
+    bodies.map((Body, i) =>
+      client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}-raw/put-${i}.parquet`, Body })),
+    ),
   );
   const putMs = performance.now() - t3;
   client.destroy();
   await rm(tmp, { recursive: true, force: true });
 
   const bytes = record.bytes;
-  console.log(`data: ${record.rows} rows, ${record.files.length} Parquet file(s), ${(bytes / MB).toFixed(1)} MB`);
-  console.log(`dativo S3 sink (encode + staged upload + record + copy publish): ${(sinkMs / 1000).toFixed(2)} s, ${rate(bytes, sinkMs)}`);
-  console.log(`  of which commit (last file's upload + record + publish): ${((t1 - tCommit) / 1000).toFixed(2)} s`);
-  console.log(`raw lib-storage Upload (8 MiB parts, 4 in flight):          ${(uploadMs / 1000).toFixed(2)} s, ${rate(bytes, uploadMs)}`);
-  console.log(`raw PutObject (one request per file):                        ${(putMs / 1000).toFixed(2)} s, ${rate(bytes, putMs)}`);
-  console.log(`ratio dativo / raw Upload: ${(uploadMs / sinkMs).toFixed(2)}x; dativo / raw PutObject: ${(putMs / sinkMs).toFixed(2)}x (goal ≥ 0.8x)`);
+  console.log(
+    `data: ${record.rows} rows, ${record.files.length} Parquet file(s), ${(bytes / MB).toFixed(1)} MB`,
+  );
+  console.log(
+    `dativo S3 sink (encode + staged upload + record + copy publish): ${(sinkMs / 1000).toFixed(2)} s, ${rate(bytes, sinkMs)}`,
+  );
+  console.log(
+    `  of which commit (last file's upload + record + publish): ${((t1 - tCommit) / 1000).toFixed(2)} s`,
+  );
+  console.log(
+    `raw lib-storage Upload (8 MiB parts, 4 in flight):          ${(uploadMs / 1000).toFixed(2)} s, ${rate(bytes, uploadMs)}`,
+  );
+  console.log(
+    `raw PutObject (one request per file):                        ${(putMs / 1000).toFixed(2)} s, ${rate(bytes, putMs)}`,
+  );
+  console.log(
+    `ratio dativo / raw Upload: ${(uploadMs / sinkMs).toFixed(2)}x; dativo / raw PutObject: ${(putMs / sinkMs).toFixed(2)}x (goal ≥ 0.8x)`,
+  );
 }
 
 main().catch((e) => {

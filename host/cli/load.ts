@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadJob } from '../config/load-job.js';
-import { parseYaml, type YamlSource } from '../config/yaml-source.js';
 import type { SecretLookup } from '../config/secret-lookup.js';
 import type { ResolvedJob } from '../config/types.js';
+import { parseYaml, type YamlSource } from '../config/yaml-source.js';
 import { DativoError } from '../errors.js';
 import { refusedPlugin } from '../pipeline/connectors.js';
 import { createSecretLookup, createSecretManager } from '../secrets/index.js';
@@ -33,7 +33,10 @@ function tenantOf(doc: YamlSource | undefined): string | undefined {
  * looked at: no point reporting a missing contract for a job that can never run here.
  */
 function refusePlugins(doc: YamlSource | undefined, forRun: boolean): void {
-  const data = doc?.data as { source?: { custom_reader?: unknown }; target?: { custom_writer?: unknown } } | null;
+  const data = doc?.data as {
+    source?: { custom_reader?: unknown };
+    target?: { custom_writer?: unknown };
+  } | null;
   const refs: [unknown, string][] = [
     [data?.source?.custom_reader, 'source.custom_reader'],
     [data?.target?.custom_writer, 'target.custom_writer'],
@@ -45,7 +48,10 @@ function refusePlugins(doc: YamlSource | undefined, forRun: boolean): void {
   }
 }
 
-async function secretsFor(tenant: string | undefined, opts: CommonOptions): Promise<SecretLookup | undefined> {
+async function secretsFor(
+  tenant: string | undefined,
+  opts: CommonOptions,
+): Promise<SecretLookup | undefined> {
   if (!tenant) return undefined;
   const manager = createSecretManager(opts.secretManager, {
     secretsDir: opts.secretsDir,
@@ -57,7 +63,8 @@ async function secretsFor(tenant: string | undefined, opts: CommonOptions): Prom
   try {
     return createSecretLookup(await manager.load(tenant));
   } catch (err) {
-    if (err instanceof DativoError && err.code === 'SECRETS_UNAVAILABLE' && !opts.secretManager) return undefined;
+    if (err instanceof DativoError && err.code === 'SECRETS_UNAVAILABLE' && !opts.secretManager)
+      return undefined;
     throw err;
   }
 }
@@ -67,9 +74,13 @@ export async function loadJobForCli(file: string, opts: CommonOptions, forRun = 
   refusePlugins(doc, forRun);
   const tenant = tenantOf(doc);
   if (opts.tenantId && tenant && tenant !== opts.tenantId) {
-    throw new DativoError('CONFIG_INVALID', `job tenant "${tenant}" does not match --tenant-id "${opts.tenantId}"`, {
-      location: { file, keyPath: 'tenant_id' },
-    });
+    throw new DativoError(
+      'CONFIG_INVALID',
+      `job tenant "${tenant}" does not match --tenant-id "${opts.tenantId}"`,
+      {
+        location: { file, keyPath: 'tenant_id' },
+      },
+    );
   }
   const secrets = await secretsFor(opts.tenantId ?? tenant, opts);
   return loadJob(file, {

@@ -21,7 +21,12 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError()
     .addHelpText('after', '\nExample:\n  $ dativo run --config examples/quickstart/job.yaml');
-  for (const cmd of [runCommand(setExit), validateCommand(setExit), checkCommand(setExit), discoverCommand(setExit)]) {
+  for (const cmd of [
+    runCommand(setExit),
+    validateCommand(setExit),
+    checkCommand(setExit),
+    discoverCommand(setExit),
+  ]) {
     program.addCommand(cmd.exitOverride());
   }
   try {

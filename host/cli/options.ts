@@ -1,5 +1,5 @@
 /** Flags shared by every command that loads a job (the original's names, plus ours). */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 
 export interface CommonOptions {
   config?: string;
@@ -18,15 +18,20 @@ export function withJobOptions(cmd: Command, opts: { jobDir: boolean }): Command
   cmd.option('-c, --config <file>', 'job file (YAML)');
   if (opts.jobDir) cmd.option('--job-dir <dir>', 'run every job file found below this folder');
   return cmd
-    .addOption(new Option('--mode <mode>', 'deployment mode').choices(['self_hosted', 'cloud']).default('self_hosted'))
     .addOption(
-      new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env('DATIVO_SECRET_MANAGER'),
+      new Option('--mode <mode>', 'deployment mode').choices(['self_hosted', 'cloud']).default('self_hosted'),
+    )
+    .addOption(
+      new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env(
+        'DATIVO_SECRET_MANAGER',
+      ),
     )
     .option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)', '/secrets')
     .addOption(
-      new Option('--secret-manager-config <pathOrJson>', 'secret manager settings: a YAML/JSON file or inline JSON').env(
-        'DATIVO_SECRET_MANAGER_CONFIG',
-      ),
+      new Option(
+        '--secret-manager-config <pathOrJson>',
+        'secret manager settings: a YAML/JSON file or inline JSON',
+      ).env('DATIVO_SECRET_MANAGER_CONFIG'),
     )
     .option('--tenant-id <id>', 'tenant whose secrets are loaded; jobs of other tenants are refused')
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))

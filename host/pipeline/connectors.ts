@@ -7,24 +7,27 @@
 import path from 'node:path';
 import type { ResolvedJob } from '../config/types.js';
 import { DativoError, type Location } from '../errors.js';
-import type { Source } from '../sources/source.js';
-import type { Sink } from '../sinks/sink.js';
-import { createCsvSource } from '../sources/csv/index.js';
-import { createLocalSink } from '../sinks/local/index.js';
-import { createS3Sink, s3TargetLocation } from '../sinks/s3/index.js';
-import { createPluginSource, createPluginSink } from '../plugins/index.js';
-import { createPluginOutputSink } from '../sinks/plugin-outputs.js';
-import { createLocalStore } from '../sinks/store/local.js';
-import { localTargetRoot } from '../sinks/local/index.js';
+import { createPluginSink, createPluginSource } from '../plugins/index.js';
 import type { TableLayout } from '../sinks/layout.js';
+import { createLocalSink, localTargetRoot } from '../sinks/local/index.js';
+import { createPluginOutputSink } from '../sinks/plugin-outputs.js';
+import { createS3Sink, s3TargetLocation } from '../sinks/s3/index.js';
+import type { Sink } from '../sinks/sink.js';
+import { createLocalStore } from '../sinks/store/local.js';
+import { createCsvSource } from '../sources/csv/index.js';
+import type { Source } from '../sources/source.js';
 
 const OBJECT_STORE_TARGETS = new Set(['s3', 'minio']);
 const TARGETS = new Set(['local', ...OBJECT_STORE_TARGETS]);
 
 function notImplemented(job: ResolvedJob, what: string, keyPath: string): DativoError {
-  return new DativoError('NOT_IMPLEMENTED', `${what} is valid but not implemented in this version of Dativo`, {
-    location: job.locate(keyPath),
-  });
+  return new DativoError(
+    'NOT_IMPLEMENTED',
+    `${what} is valid but not implemented in this version of Dativo`,
+    {
+      location: job.locate(keyPath),
+    },
+  );
 }
 
 /**
@@ -72,15 +75,21 @@ function writerPlugin(job: ResolvedJob): boolean {
 /** Throws the first reason this job cannot run in this build. Config only, no I/O. */
 export function assertImplemented(job: ResolvedJob): void {
   const { source, target } = job;
-  if (job.source.plugin?.name && !job.source.plugin.path) throw notImplemented(job, 'plugins by name', 'source.plugin.name');
-  if (job.target.plugin?.name && !job.target.plugin.path) throw notImplemented(job, 'plugins by name', 'target.plugin.name');
+  if (job.source.plugin?.name && !job.source.plugin.path)
+    throw notImplemented(job, 'plugins by name', 'source.plugin.name');
+  if (job.target.plugin?.name && !job.target.plugin.path)
+    throw notImplemented(job, 'plugins by name', 'target.plugin.name');
   const pluginReader = readerPlugin(job);
   const pluginWriter = writerPlugin(job);
-  if (!pluginReader && source.type !== 'csv') throw notImplemented(job, `source connector "${source.type}"`, 'source_connector_path');
-  if (!pluginReader && source.engine !== 'native') throw notImplemented(job, `engine "${source.engine}" for ${source.type}`, 'source');
+  if (!pluginReader && source.type !== 'csv')
+    throw notImplemented(job, `source connector "${source.type}"`, 'source_connector_path');
+  if (!pluginReader && source.engine !== 'native')
+    throw notImplemented(job, `engine "${source.engine}" for ${source.type}`, 'source');
   if (pluginWriter) return;
-  if (!TARGETS.has(target.type)) throw notImplemented(job, `target connector "${target.type}"`, 'target_connector_path');
-  if (target.fileFormat !== 'parquet') throw notImplemented(job, `file_format "${target.fileFormat}"`, 'target');
+  if (!TARGETS.has(target.type))
+    throw notImplemented(job, `target connector "${target.type}"`, 'target_connector_path');
+  if (target.fileFormat !== 'parquet')
+    throw notImplemented(job, `file_format "${target.fileFormat}"`, 'target');
   if (target.config.markdown_kv_storage !== undefined) {
     throw notImplemented(job, 'markdown_kv storage', 'target.markdown_kv_storage');
   }
@@ -100,7 +109,11 @@ export async function createSink(job: ResolvedJob, settings: SinkSettings): Prom
   if (writerPlugin(job)) {
     // The plugin writes bytes; the host publishes them under the target's folder, atomically.
     const plugin = await createPluginSink(job, undefined, { runId: settings.runId });
-    return createPluginOutputSink({ plugin, store: createLocalStore(localTargetRoot(job)), layout: layoutOf(job) });
+    return createPluginOutputSink({
+      plugin,
+      store: createLocalStore(localTargetRoot(job)),
+      layout: layoutOf(job),
+    });
   }
   if (OBJECT_STORE_TARGETS.has(job.target.type)) return createS3Sink(job, settings);
   return createLocalSink(job, settings);

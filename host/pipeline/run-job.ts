@@ -31,7 +31,12 @@ const DEFAULT_BATCH_ROWS = 65_536;
 function toReportError(err: unknown): RunReport['errors'][number] {
   if (err instanceof DativoError) {
     const loc = formatLocation(err.location);
-    return { code: err.code, message: masker.mask(err.message), ...(loc ? { location: loc } : {}), retryable: err.retryable };
+    return {
+      code: err.code,
+      message: masker.mask(err.message),
+      ...(loc ? { location: loc } : {}),
+      retryable: err.retryable,
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'INTERNAL', message: masker.mask(message), retryable: false };
@@ -67,7 +72,10 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
   };
   log.info({ event_type: 'job_started', source: job.source.type, target: job.target.type }, 'job started');
   // The effective config helps debugging; credentials in it are masked by the logger's stream.
-  log.debug({ event_type: 'job_config', source: job.source.config, target: job.target.config }, 'effective config');
+  log.debug(
+    { event_type: 'job_config', source: job.source.config, target: job.target.config },
+    'effective config',
+  );
 
   let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
   let sink: Sink | undefined;
@@ -89,7 +97,10 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
     if (recovery.rolledForward.length > 0) {
-      log.warn({ event_type: 'commit_rolled_forward', runs: recovery.rolledForward }, 'completed an interrupted commit');
+      log.warn(
+        { event_type: 'commit_rolled_forward', runs: recovery.rolledForward },
+        'completed an interrupted commit',
+      );
     }
     const stateStore = createStateStore(job.statePath);
     const state: SourceState = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
@@ -152,7 +163,11 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     committing = true;
     const newState = source.checkpoint();
     const crashAt = crashPointFromEnv();
-    const { record } = await sink.commit({ state: newState, rejects, ...(crashAt ? { _crashAfter: crashAt } : {}) } as CommitRequest);
+    const { record } = await sink.commit({
+      state: newState,
+      rejects,
+      ...(crashAt ? { _crashAfter: crashAt } : {}),
+    } as CommitRequest);
     committing = false;
     await stateStore.write(record.state);
     report.durationsMs.commit = Date.now() - commitStart;
@@ -168,8 +183,12 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     report.errors.push(toReportError(err));
     // A commit that got as far as its record is rolled forward by the next start; otherwise drop staging.
     if (sink && !committing) await sink.abort(String(err)).catch(() => {});
-    const status: RunStatus = err instanceof DativoError && err.code === 'INTERRUPTED' ? 'interrupted' : 'failed';
-    log.error({ event_type: 'job_error', error_code: report.errors[0]?.code }, report.errors[0]?.message ?? 'failed');
+    const status: RunStatus =
+      err instanceof DativoError && err.code === 'INTERRUPTED' ? 'interrupted' : 'failed';
+    log.error(
+      { event_type: 'job_error', error_code: report.errors[0]?.code },
+      report.errors[0]?.message ?? 'failed',
+    );
     return finish(report, status, started, log);
   } finally {
     await source?.close().catch(() => {});
@@ -177,7 +196,11 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
   }
 }
 
-function strictFailure(firstIssues: { line?: number; field: string; rule: string; message: string }[], total: number, rows: number) {
+function strictFailure(
+  firstIssues: { line?: number; field: string; rule: string; message: string }[],
+  total: number,
+  rows: number,
+) {
   const shown = firstIssues
     .slice(0, 10)
     .map((i) => `  line ${i.line ?? '?'}, field ${i.field}: ${i.message} [${i.rule}]`)
@@ -208,7 +231,13 @@ function finish(report: RunReport, status: RunStatus, started: number, log: Logg
     cpuSystemMs: Math.round(usage.systemCPUTime / 1000),
   };
   log.info(
-    { event_type: 'job_finished', status, exit_code: report.exitCode, rows: report.rows, duration_ms: report.durationsMs.total },
+    {
+      event_type: 'job_finished',
+      status,
+      exit_code: report.exitCode,
+      rows: report.rows,
+      duration_ms: report.durationsMs.total,
+    },
     `job ${status}`,
   );
   return report;

@@ -30,9 +30,13 @@ export function setting(config: Config, ...keys: string[]): string | undefined {
 export function requireSetting(config: Config, kind: string, ...keys: string[]): string {
   const v = setting(config, ...keys);
   if (v === undefined) {
-    throw new DativoError('CONFIG_INVALID', `the ${kind} secret manager needs ${keys[0]} in --secret-manager-config`, {
-      location: { keyPath: keys[0] },
-    });
+    throw new DativoError(
+      'CONFIG_INVALID',
+      `the ${kind} secret manager needs ${keys[0]} in --secret-manager-config`,
+      {
+        location: { keyPath: keys[0] },
+      },
+    );
   }
   return v;
 }
@@ -145,7 +149,8 @@ export function secretsFromMap(
 
 /** A bundle payload must parse to a mapping of names; anything else cannot name secrets. */
 export function bundleMap(parsed: unknown, label: string): Record<string, unknown> {
-  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+    return parsed as Record<string, unknown>;
   throw new DativoError(
     'SECRETS_UNAVAILABLE',
     `bundle secret ${label} must hold a JSON object or dotenv lines naming its secrets`,
@@ -180,7 +185,11 @@ export function networkCode(err: unknown): string | undefined {
 }
 
 export function connectionFailed(kind: string, where: string, code: string): DativoError {
-  return new DativoError('CONNECTION_FAILED', `${kind} at ${where} cannot be reached (${code}); retry when it is up`, {
-    retryable: true,
-  });
+  return new DativoError(
+    'CONNECTION_FAILED',
+    `${kind} at ${where} cannot be reached (${code}); retry when it is up`,
+    {
+      retryable: true,
+    },
+  );
 }

@@ -11,7 +11,11 @@ async function checkLocal(dir: string): Promise<CheckResult> {
     await access(dir, constants.W_OK);
     return { status: 'success', message: `${dir} is writable` };
   } catch (err) {
-    return { status: 'failed', message: `${dir} is not writable: ${(err as Error).message}`, errorCode: 'WRITE_FAILED' };
+    return {
+      status: 'failed',
+      message: `${dir} is not writable: ${(err as Error).message}`,
+      errorCode: 'WRITE_FAILED',
+    };
   }
 }
 

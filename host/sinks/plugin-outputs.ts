@@ -32,7 +32,11 @@ export function createPluginOutputSink(opts: PluginOutputSinkOptions): Sink {
 
     async open(c) {
       ctx = c;
-      const report = await recover(store, { job: c.job, tenant: c.tenant }, { currentRunId: c.runId, logger: c.logger });
+      const report = await recover(
+        store,
+        { job: c.job, tenant: c.tenant },
+        { currentRunId: c.runId, logger: c.logger },
+      );
       await writeStagingMarker(store, {
         version: 1,
         runId: c.runId,
@@ -54,7 +58,13 @@ export function createPluginOutputSink(opts: PluginOutputSinkOptions): Sink {
       for (const out of plugin.outputs()) {
         const stagingKey = `${keys.stagingPrefix(ctx.runId)}${out.name}.part`;
         const { bytes } = await store.putFile(stagingKey, out.path);
-        staged.push({ key: `${base}/${outputName(out.name, ctx.runId)}`, stagingKey, rows: 0, bytes, partition: {} });
+        staged.push({
+          key: `${base}/${outputName(out.name, ctx.runId)}`,
+          stagingKey,
+          rows: 0,
+          bytes,
+          partition: {},
+        });
       }
       await plugin.abort('published by the host'); // drops the plugin's own temp staging
       const record: CommitRecord = {

@@ -3,8 +3,8 @@
  * or abort. Architecture §6 is the protocol; object stores (local, S3) plug in below it.
  */
 import type { RecordBatch } from 'apache-arrow';
-import type { SourceState } from '../sources/source.js';
 import type { Logger } from '../observability/logger.js';
+import type { SourceState } from '../sources/source.js';
 
 export interface StagedFile {
   /** Final key relative to the target base, e.g. `dativo/adventureworks/csv_person/ingest_date=2026-11-25/x.parquet`. */

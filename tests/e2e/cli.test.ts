@@ -1,5 +1,5 @@
 /** The CLI surface: help, validate over the original configs and a bad-config corpus, --job-dir, secrets. */
-import { mkdir, mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,16 +52,22 @@ describe('validate: the original system’s job files load unchanged', () => {
   ];
   for (const job of jobs) {
     it(`${job}.yaml validates`, async () => {
-      const r = await runCli(['validate', '--config', `tests/fixtures/jobs/${job}.yaml`], { cwd: ORIGINAL, env: ORIGINAL_ENV });
+      const r = await runCli(['validate', '--config', `tests/fixtures/jobs/${job}.yaml`], {
+        cwd: ORIGINAL,
+        env: ORIGINAL_ENV,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain('valid');
     });
   }
   it('postgres_person_to_iceberg_markdown_kv.yaml: its contract is not shipped → file not found naming asset_path', async () => {
-    const r = await runCli(['validate', '--config', 'tests/fixtures/jobs/postgres_person_to_iceberg_markdown_kv.yaml'], {
-      cwd: ORIGINAL,
-      env: ORIGINAL_ENV,
-    });
+    const r = await runCli(
+      ['validate', '--config', 'tests/fixtures/jobs/postgres_person_to_iceberg_markdown_kv.yaml'],
+      {
+        cwd: ORIGINAL,
+        env: ORIGINAL_ENV,
+      },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('CONFIG_NOT_FOUND');
     expect(r.stderr).toContain('asset_path');
@@ -89,12 +95,18 @@ describe('run: connectors that are valid but not built yet fail uniformly', () =
     expect(r.stderr).toMatch(/adventureworks_person_to_iceberg\.yaml:\d+:\d+/);
   });
   it('the original plugin examples: a .so reader is refused for good, a .py one is not implemented', async () => {
-    const so = await runCli(['run', '--config', 'examples/jobs/rust_plugin_example_full.yaml'], { cwd: ORIGINAL, env: ORIGINAL_ENV });
+    const so = await runCli(['run', '--config', 'examples/jobs/rust_plugin_example_full.yaml'], {
+      cwd: ORIGINAL,
+      env: ORIGINAL_ENV,
+    });
     expect(so.code).toBe(2);
     expect(so.stderr).toContain('PLUGIN_DENIED');
     expect(so.stderr).toContain('native code cannot be sandboxed');
     expect(so.stderr).toMatch(/rust_plugin_example_full\.yaml:\d+:\d+, key source\.custom_reader/);
-    const py = await runCli(['run', '--config', 'examples/jobs/custom_plugin_example.yaml'], { cwd: ORIGINAL, env: ORIGINAL_ENV });
+    const py = await runCli(['run', '--config', 'examples/jobs/custom_plugin_example.yaml'], {
+      cwd: ORIGINAL,
+      env: ORIGINAL_ENV,
+    });
     expect(py.code).toBe(2);
     expect(py.stderr).toContain('NOT_IMPLEMENTED');
     expect(py.stderr).toContain('json_api_reader.py');
@@ -150,8 +162,13 @@ describe('--job-dir', () => {
     expect(warnOnly.code, warnOnly.stderr).toBe(1);
     expect(warnOnly.stderr).toContain('2 job(s): 1 ok, 1 with warnings, 0 failed');
 
-    await copyFile(path.join(REPO, 'tests/fixtures/jobs/product_malformed.yaml'), path.join(dir, 'product_malformed.yaml'));
-    const withFailure = await runCli(['run', '--job-dir', dir, '--state-dir', `${state}-2`], { env: { OUT_DIR: `${out}-2` } });
+    await copyFile(
+      path.join(REPO, 'tests/fixtures/jobs/product_malformed.yaml'),
+      path.join(dir, 'product_malformed.yaml'),
+    );
+    const withFailure = await runCli(['run', '--job-dir', dir, '--state-dir', `${state}-2`], {
+      env: { OUT_DIR: `${out}-2` },
+    });
     expect(withFailure.code).toBe(2);
     expect(withFailure.stderr).toContain('3 job(s): 1 ok, 1 with warnings, 1 failed');
   });
@@ -172,9 +189,26 @@ describe('secrets never reach logs or reports', () => {
     await writeFile(path.join(secretsDir, 'acme', 'api.json'), JSON.stringify({ token: values.apiToken }));
     await writeFile(path.join(secretsDir, 'acme', 'plain.txt'), `${values.plain}\n`);
     const r = await runCli(
-      ['run', '--config', 'tests/fixtures/secrets-job/job.yaml', '--secret-manager', 'filesystem', '--secrets-dir', secretsDir,
-        '--state-dir', path.join(tmp, 'secrets-state'), '--json', '--verbose'],
-      { env: { OUT_DIR: path.join(tmp, 'secrets-out'), MY_API_TOKEN: values.envCredential, DATIVO_SECRET__ACME__EXTRA: values.envManager } },
+      [
+        'run',
+        '--config',
+        'tests/fixtures/secrets-job/job.yaml',
+        '--secret-manager',
+        'filesystem',
+        '--secrets-dir',
+        secretsDir,
+        '--state-dir',
+        path.join(tmp, 'secrets-state'),
+        '--json',
+        '--verbose',
+      ],
+      {
+        env: {
+          OUT_DIR: path.join(tmp, 'secrets-out'),
+          MY_API_TOKEN: values.envCredential,
+          DATIVO_SECRET__ACME__EXTRA: values.envManager,
+        },
+      },
     );
     expect(r.code, r.stderr).toBe(0);
     expect(reportOf(r).rows.written).toBe(10);

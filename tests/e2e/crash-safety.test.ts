@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCsv } from '../../bench/gen-csv.js';
-import { BIN, REPO, cliEnv, runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, REPO, runCli } from '../helpers/cli.js';
 import { duck, visibleCount } from '../helpers/duckdb.js';
 
 const ROWS = 200_000;
@@ -34,7 +34,11 @@ function env(dir: string) {
 /** Start a run and SIGKILL it after `ms`; resolves when it is gone. */
 function killAfter(dir: string, ms: number): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args(dir)], { cwd: REPO, env: cliEnv(env(dir)), stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, ...args(dir)], {
+      cwd: REPO,
+      env: cliEnv(env(dir)),
+      stdio: 'ignore',
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('close', () => {
       clearTimeout(timer);
@@ -76,7 +80,9 @@ describe('SIGKILL at random moments', () => {
       expect(Number(row?.d)).toBe(ROWS);
       await rm(dir, { recursive: true, force: true });
     }
-    console.log(`crash trials: run takes ~${duration} ms; ${outcomes.beforeRecord} killed before the commit record, ${outcomes.afterRecord} after`);
+    console.log(
+      `crash trials: run takes ~${duration} ms; ${outcomes.beforeRecord} killed before the commit record, ${outcomes.afterRecord} after`,
+    );
   });
 
   it('a run killed after its commit record is written is completed by the next start', async () => {

@@ -22,15 +22,20 @@ afterEach(async () => {
 });
 
 function run(job: string, extra: string[] = []) {
-  return runCli(['run', '--config', `tests/fixtures/jobs/${job}.yaml`, '--state-dir', stateDir, '--json', ...extra], {
-    env: { OUT_DIR: out },
-  });
+  return runCli(
+    ['run', '--config', `tests/fixtures/jobs/${job}.yaml`, '--state-dir', stateDir, '--json', ...extra],
+    {
+      env: { OUT_DIR: out },
+    },
+  );
 }
 
 const parquet = () => `read_parquet('${out}/**/*.parquet', hive_partitioning = false)`;
 
 async function columnTypes(): Promise<Record<string, string>> {
-  const rows = await duck<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${parquet()}`);
+  const rows = await duck<{ column_name: string; column_type: string }>(
+    `DESCRIBE SELECT * FROM ${parquet()}`,
+  );
   return Object.fromEntries(rows.map((r) => [r.column_name, r.column_type]));
 }
 
@@ -64,7 +69,9 @@ describe('original contracts on AdventureWorks and other real files', () => {
     const lines = new Set(report.validation.firstIssues.map((i: { line: number }) => i.line));
     expect(lines.size).toBe(1);
     // fractional timestamps after a space parse (the original failed on them)
-    const [ts] = await duck<{ t: string }>(`SELECT CAST(max(ModifiedDate) AS VARCHAR) AS t FROM ${parquet()}`);
+    const [ts] = await duck<{ t: string }>(
+      `SELECT CAST(max(ModifiedDate) AS VARCHAR) AS t FROM ${parquet()}`,
+    );
     expect(ts?.t).toBe('2014-02-08 10:01:36.827');
   });
 
@@ -75,7 +82,9 @@ describe('original contracts on AdventureWorks and other real files', () => {
     const report = reportOf(r);
     expect(report.errors[0].code).toBe('VALIDATION_FAILED');
     const issues = report.validation.firstIssues as { line: number; field: string; rule: string }[];
-    expect(issues).toContainEqual(expect.objectContaining({ line: 4, field: 'ProductID', rule: 'missing_required' }));
+    expect(issues).toContainEqual(
+      expect.objectContaining({ line: 4, field: 'ProductID', rule: 'missing_required' }),
+    );
     expect(issues).toContainEqual(expect.objectContaining({ line: 6, rule: 'ragged' }));
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
     const left = await readdir(out).catch(() => []);
@@ -121,7 +130,9 @@ describe('original contracts on AdventureWorks and other real files', () => {
     const total = report.validation.counts.reduce((s: number, c: { count: number }) => s + c.count, 0);
     expect(total).toBe(5000 * required);
     // the unmatched source columns follow the contract's, in the source's order
-    const cols = (await duck<{ column_name: string }>(`DESCRIBE SELECT * FROM ${parquet()}`)).map((c) => c.column_name);
+    const cols = (await duck<{ column_name: string }>(`DESCRIBE SELECT * FROM ${parquet()}`)).map(
+      (c) => c.column_name,
+    );
     expect(cols.slice(0, 2)).toEqual(['employee_id', 'first_name']);
     expect(cols.slice(14, 17)).toEqual(['Employee_number', 'Employee_name', 'Employee_age']);
   });
@@ -134,7 +145,9 @@ describe('original contracts on AdventureWorks and other real files', () => {
     expect(types.BirthDate).toBe('DATE');
     expect(types.SalariedFlag).toBe('BOOLEAN');
     expect(await visibleCount(out)).toBe(290);
-    const [row] = await duck<{ LoginID: string }>(`SELECT LoginID FROM ${parquet()} WHERE BusinessEntityID = 1`);
+    const [row] = await duck<{ LoginID: string }>(
+      `SELECT LoginID FROM ${parquet()} WHERE BusinessEntityID = 1`,
+    );
     expect(row?.LoginID).toBe('adventure-works\\ken0');
   });
 });

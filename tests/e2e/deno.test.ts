@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REPO, cliEnv } from '../helpers/cli.js';
+import { cliEnv, REPO } from '../helpers/cli.js';
 import { visibleCount } from '../helpers/duckdb.js';
 
 const DENO = path.join(REPO, 'node_modules/deno/deno');
@@ -31,7 +31,12 @@ function deno(args: string[]) {
       '--state-dir',
       state,
     ],
-    { cwd: REPO, env: cliEnv({ OUT_DIR: out, DENO_DIR: path.join(tmp, 'deno-cache') }), encoding: 'utf8', timeout: 120_000 },
+    {
+      cwd: REPO,
+      env: cliEnv({ OUT_DIR: out, DENO_DIR: path.join(tmp, 'deno-cache') }),
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
   );
 }
 
@@ -45,12 +50,28 @@ it('validates and runs a job under Deno', async () => {
 });
 
 it('without write permission the run fails cleanly (exit 2), not with a crash', () => {
-  const r = spawnSync(DENO, ['run', '--no-prompt', '--allow-read', '--allow-env', '--allow-sys', 'bin/dativo.js', 'run', '--config', 'tests/fixtures/jobs/person.yaml', '--state-dir', path.join(tmp, 's2')], {
-    cwd: REPO,
-    env: cliEnv({ OUT_DIR: path.join(tmp, 'out2') }),
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    DENO,
+    [
+      'run',
+      '--no-prompt',
+      '--allow-read',
+      '--allow-env',
+      '--allow-sys',
+      'bin/dativo.js',
+      'run',
+      '--config',
+      'tests/fixtures/jobs/person.yaml',
+      '--state-dir',
+      path.join(tmp, 's2'),
+    ],
+    {
+      cwd: REPO,
+      env: cliEnv({ OUT_DIR: path.join(tmp, 'out2') }),
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/NotCapable|permission|write access/i);
 });

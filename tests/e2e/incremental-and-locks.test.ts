@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCsv } from '../../bench/gen-csv.js';
-import { BIN, REPO, cliEnv, reportOf, runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, REPO, reportOf, runCli } from '../helpers/cli.js';
 import { visibleCount } from '../helpers/duckdb.js';
 
 let tmp: string;
@@ -16,9 +16,20 @@ beforeAll(async () => {
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 function runOrders(dir: string, extra: string[] = []) {
-  return runCli(['run', '--config', 'tests/fixtures/jobs/orders.yaml', '--state-dir', path.join(dir, 'state'), '--json', ...extra], {
-    env: { IN_DIR: path.join(dir, 'in'), OUT_DIR: path.join(dir, 'out') },
-  });
+  return runCli(
+    [
+      'run',
+      '--config',
+      'tests/fixtures/jobs/orders.yaml',
+      '--state-dir',
+      path.join(dir, 'state'),
+      '--json',
+      ...extra,
+    ],
+    {
+      env: { IN_DIR: path.join(dir, 'in'), OUT_DIR: path.join(dir, 'out') },
+    },
+  );
 }
 
 describe('incremental by file_modified_time (the recipe strategy applies without an incremental map)', () => {
@@ -54,11 +65,15 @@ describe('one run per job at a time', () => {
     await generateCsv(path.join(dir, 'in', 'big.csv'), 400_000, 3);
     const lockFile = path.join(dir, 'state', 'test_tenant', 'csv.orders.state.json.lock');
 
-    const first = spawn(process.execPath, [BIN, 'run', '--config', 'tests/fixtures/jobs/orders.yaml', '--state-dir', path.join(dir, 'state')], {
-      cwd: REPO,
-      env: cliEnv({ IN_DIR: path.join(dir, 'in'), OUT_DIR: path.join(dir, 'out') }),
-      stdio: 'ignore',
-    });
+    const first = spawn(
+      process.execPath,
+      [BIN, 'run', '--config', 'tests/fixtures/jobs/orders.yaml', '--state-dir', path.join(dir, 'state')],
+      {
+        cwd: REPO,
+        env: cliEnv({ IN_DIR: path.join(dir, 'in'), OUT_DIR: path.join(dir, 'out') }),
+        stdio: 'ignore',
+      },
+    );
     const firstExit = new Promise<number | null>((resolve) => first.on('close', (code) => resolve(code)));
     for (let i = 0; i < 200 && !existsSync(lockFile); i++) await new Promise((r) => setTimeout(r, 25));
     expect(existsSync(lockFile)).toBe(true);
@@ -81,7 +96,15 @@ describe('one run per job at a time', () => {
     await generateCsv(path.join(dir, 'in', 'a.csv'), 100, 4);
     const lockFile = path.join(dir, 'state', 'test_tenant', 'csv.orders.state.json.lock');
     // a pid far above pid_max's default: no such process
-    await writeFile(lockFile, JSON.stringify({ pid: 4_194_000, startTime: 12345, host: os.hostname(), acquiredAt: '2026-01-01T00:00:00Z' }));
+    await writeFile(
+      lockFile,
+      JSON.stringify({
+        pid: 4_194_000,
+        startTime: 12345,
+        host: os.hostname(),
+        acquiredAt: '2026-01-01T00:00:00Z',
+      }),
+    );
 
     const r = await runOrders(dir);
     expect(r.code, r.stderr).toBe(0);

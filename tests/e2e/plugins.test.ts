@@ -17,9 +17,12 @@ beforeAll(async () => {
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 function run(job: string, dir: string, env: Record<string, string> = {}) {
-  return runCli(['run', '--config', `tests/fixtures/jobs/${job}.yaml`, '--state-dir', path.join(dir, 'state'), '--json'], {
-    env: { PLUGIN_DIR, OUT_DIR: path.join(dir, 'out'), ...env },
-  });
+  return runCli(
+    ['run', '--config', `tests/fixtures/jobs/${job}.yaml`, '--state-dir', path.join(dir, 'state'), '--json'],
+    {
+      env: { PLUGIN_DIR, OUT_DIR: path.join(dir, 'out'), ...env },
+    },
+  );
 }
 
 describe('a C reader plugin', () => {
@@ -52,9 +55,9 @@ describe('a C reader plugin', () => {
     expect(r.stderr).toContain('PLUGIN_ERROR');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(await visibleCount(path.join(dir, 'out'))).toBe(0);
-    const stateFiles = (await readdir(path.join(dir, 'state'), { recursive: true }).catch(() => [] as string[])).filter((f) =>
-      f.endsWith('.state.json'),
-    );
+    const stateFiles = (
+      await readdir(path.join(dir, 'state'), { recursive: true }).catch(() => [] as string[])
+    ).filter((f) => f.endsWith('.state.json'));
     expect(stateFiles).toEqual([]);
   });
 
@@ -76,7 +79,9 @@ describe('a C writer plugin', () => {
     expect(r.code, r.stderr).toBe(0);
     const report = reportOf(r);
     expect(report.rows.written).toBe(10);
-    const files = (await readdir(path.join(dir, 'out'), { recursive: true })).filter((f) => !f.startsWith('_dativo'));
+    const files = (await readdir(path.join(dir, 'out'), { recursive: true })).filter(
+      (f) => !f.startsWith('_dativo'),
+    );
     const summary = files.find((f) => /summary-r\d{8}T\d+-[0-9a-f]{6}\.json$/.test(f));
     expect(summary, files.join(', ')).toBeDefined();
     expect(summary).toMatch(/^dativo\/adventureworks\/csv_person\//);

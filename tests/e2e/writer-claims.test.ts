@@ -19,7 +19,14 @@ afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 async function runJob(job: string, out: string) {
   const r = await runCli(
-    ['run', '--config', `tests/fixtures/jobs/${job}.yaml`, '--state-dir', path.join(tmp, `state-${job}`), '--json'],
+    [
+      'run',
+      '--config',
+      `tests/fixtures/jobs/${job}.yaml`,
+      '--state-dir',
+      path.join(tmp, `state-${job}`),
+      '--json',
+    ],
     { env: { IN_DIR: path.join(tmp, 'in'), OUT_DIR: out } },
   );
   expect(r.code, r.stderr).toBe(0);
@@ -45,7 +52,9 @@ describe('partitioned output with tags', () => {
     const rel = files.map((f) => path.relative(out, f));
     expect(rel.length).toBeGreaterThanOrEqual(12);
     for (const f of rel) {
-      expect(f).toMatch(new RegExp(`^sales/synthetic/orders/country=[a-z]{2}/ingest_date=${today}/[^/]+\\.parquet$`));
+      expect(f).toMatch(
+        new RegExp(`^sales/synthetic/orders/country=[a-z]{2}/ingest_date=${today}/[^/]+\\.parquet$`),
+      );
     }
     const countries = new Set(rel.map((f) => f.split('/')[3]));
     expect(countries.size).toBe(12);
@@ -87,7 +96,12 @@ describe('partitioned output with tags', () => {
   });
 
   it('stores field ids and logical types', async () => {
-    const schema = await duck<{ name: string; field_id: number | null; logical_type: string | null; type: string }>(
+    const schema = await duck<{
+      name: string;
+      field_id: number | null;
+      logical_type: string | null;
+      type: string;
+    }>(
       `SELECT name, field_id, CAST(logical_type AS VARCHAR) AS logical_type, type FROM parquet_schema('${files[0]}')`,
     );
     const byName = Object.fromEntries(schema.map((s) => [s.name, s]));

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { assertImplemented, createSource } from '../../pipeline/connectors.js';
-import type { CheckResult } from '../../sources/source.js';
 import { checkTarget } from '../../sinks/check.js';
+import type { CheckResult } from '../../sources/source.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine } from '../output.js';

@@ -6,7 +6,7 @@ import { printError, printJson, printLine } from '../output.js';
 
 export function discoverCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('discover')
-    .description('List the objects (files, streams, tables) a job\'s source offers')
+    .description("List the objects (files, streams, tables) a job's source offers")
     .addHelpText('after', '\nExample:\n  $ dativo discover --config examples/quickstart/job.yaml --json');
   withJobOptions(cmd, { jobDir: false }).action(async (opts: CommonOptions) => {
     requireOneOf(opts, false);

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { findJobFiles } from '../../config/find-jobs.js';
 import { createLogger } from '../../observability/logger.js';
+import { assertImplemented } from '../../pipeline/connectors.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
 import { runJob } from '../../pipeline/run-job.js';
-import { assertImplemented } from '../../pipeline/connectors.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
@@ -25,7 +25,8 @@ async function runOne(file: string, opts: CommonOptions): Promise<number> {
     const job = await loadJobForCli(file, opts);
     assertImplemented(job);
     // The job's own logging level applies unless --verbose asks for everything.
-    if (!opts.verbose) logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
+    if (!opts.verbose)
+      logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
     const report = await runJob(job, { logger, signal: interrupt.signal, progress: !opts.json });
     if (opts.json) printJson(report);
     else printLine(summaryLine(report));
@@ -34,7 +35,8 @@ async function runOne(file: string, opts: CommonOptions): Promise<number> {
     return report.exitCode;
   } catch (err) {
     printError(err, opts.verbose ?? false);
-    if (opts.json) printJson({ job: file, status: 'failed', exitCode: 2, errors: [String((err as Error).message)] });
+    if (opts.json)
+      printJson({ job: file, status: 'failed', exitCode: 2, errors: [String((err as Error).message)] });
     return 2;
   } finally {
     interrupt.dispose();
@@ -58,7 +60,9 @@ export function runCommand(setExit: (code: number) => void): Command {
     }
     const codes: number[] = [];
     for (const f of files) codes.push(await runOne(f, opts));
-    printLine(`${files.length} job(s): ${codes.filter((c) => c === 0).length} ok, ${codes.filter((c) => c === 1).length} with warnings, ${codes.filter((c) => c === 2).length} failed`);
+    printLine(
+      `${files.length} job(s): ${codes.filter((c) => c === 0).length} ok, ${codes.filter((c) => c === 1).length} with warnings, ${codes.filter((c) => c === 2).length} failed`,
+    );
     setExit(worst(codes));
   });
   return cmd;

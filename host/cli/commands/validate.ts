@@ -11,7 +11,8 @@ function notRunnable(job: Parameters<typeof assertImplemented>[0]): string | und
     assertImplemented(job);
     return undefined;
   } catch (err) {
-    if (err instanceof DativoError && err.code === 'NOT_IMPLEMENTED') return `${err.message} (dativo run exits 2 with NOT_IMPLEMENTED)`;
+    if (err instanceof DativoError && err.code === 'NOT_IMPLEMENTED')
+      return `${err.message} (dativo run exits 2 with NOT_IMPLEMENTED)`;
     throw err;
   }
 }
@@ -23,7 +24,10 @@ async function validateOne(
 ): Promise<{ file: string; ok: boolean; error?: string; notice?: string }> {
   try {
     const job = await loadJobForCli(file, opts, false);
-    if (!opts.json) printLine(`${file}: valid (${job.source.type} → ${job.target.type}, contract ${job.contract.name} v${job.contract.version})`);
+    if (!opts.json)
+      printLine(
+        `${file}: valid (${job.source.type} → ${job.target.type}, contract ${job.contract.name} v${job.contract.version})`,
+      );
     // The config is valid; say so, and say plainly if this build cannot run it yet.
     const notice = notRunnable(job);
     if (notice) printLine(`  note: ${notice}`);
@@ -37,7 +41,10 @@ async function validateOne(
 export function validateCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('validate')
     .description('Check job files without running them: schema, registry rules, variables, paths, contract')
-    .addHelpText('after', '\nExamples:\n  $ dativo validate --config jobs/person.yaml\n  $ dativo validate --job-dir jobs/');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ dativo validate --config jobs/person.yaml\n  $ dativo validate --job-dir jobs/',
+    );
   withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
     requireOneOf(opts, true);
     const files = opts.config ? [opts.config] : await findJobFiles(opts.jobDir!);

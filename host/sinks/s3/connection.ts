@@ -50,9 +50,13 @@ function bool(job: S3TargetJob, conn: Connection, ...names: string[]): boolean |
   const s = String(hit.value).toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(s)) return true;
   if (['false', '0', 'no', 'off'].includes(s)) return false;
-  throw new DativoError('CONFIG_INVALID', `${hit.keyPath} must be true or false, got ${JSON.stringify(hit.value)}`, {
-    ...(job.locate ? { location: job.locate(hit.keyPath) } : {}),
-  });
+  throw new DativoError(
+    'CONFIG_INVALID',
+    `${hit.keyPath} must be true or false, got ${JSON.stringify(hit.value)}`,
+    {
+      ...(job.locate ? { location: job.locate(hit.keyPath) } : {}),
+    },
+  );
 }
 
 /** AWS's own endpoints: the SDK builds the right (virtual-hosted, regional) URL itself. */
@@ -83,7 +87,11 @@ export function s3TargetOptions(
     );
   }
   if (bucket.includes('/') || bucket.includes('${')) {
-    throw new DativoError('CONFIG_INVALID', `invalid bucket name ${JSON.stringify(bucket)}`, where('target.connection.bucket'));
+    throw new DativoError(
+      'CONFIG_INVALID',
+      `invalid bucket name ${JSON.stringify(bucket)}`,
+      where('target.connection.bucket'),
+    );
   }
 
   const secure = bool(job, conn, 'secure', 'use_ssl');
@@ -91,12 +99,18 @@ export function s3TargetOptions(
   let endpoint: string | undefined;
   if (raw !== undefined) {
     // MINIO_ENDPOINT is `host:port` without a scheme; `secure: false` means http.
-    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `${secure === false ? 'http' : 'https'}://${raw}`;
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)
+      ? raw
+      : `${secure === false ? 'http' : 'https'}://${raw}`;
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new DativoError('CONFIG_INVALID', `target endpoint ${JSON.stringify(raw)} is not a URL or host[:port]`, where('target.connection.endpoint'));
+      throw new DativoError(
+        'CONFIG_INVALID',
+        `target endpoint ${JSON.stringify(raw)} is not a URL or host[:port]`,
+        where('target.connection.endpoint'),
+      );
     }
     if (!isAwsEndpoint(parsed.hostname)) endpoint = url.replace(/\/+$/, '');
   }
@@ -124,7 +138,13 @@ export function s3TargetOptions(
     // Custom endpoints (MinIO, radosgw) default to path style; AWS to virtual-hosted.
     forcePathStyle: pathStyle ?? endpoint !== undefined,
     ...(keyId !== undefined && secret !== undefined
-      ? { credentials: { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) } }
+      ? {
+          credentials: {
+            accessKeyId: keyId,
+            secretAccessKey: secret,
+            ...(token ? { sessionToken: token } : {}),
+          },
+        }
       : {}),
   };
   return { store, location: `s3://${bucket}${prefix ? `/${prefix}` : ''}` };

@@ -16,10 +16,10 @@ import { createFileSink, type FileCommitRequest, type FileSinkOptions } from '..
 import type { CommitResult, Sink } from '../sink.js';
 import { createS3Store, type S3ObjectStore, type S3StoreOptions } from '../store/s3.js';
 import { toS3Error } from '../store/s3-errors.js';
-import { s3TargetOptions, type S3Target } from './connection.js';
+import { type S3Target, s3TargetOptions } from './connection.js';
 import { objectAttributes } from './metadata.js';
 
-export { s3TargetOptions, type S3Target } from './connection.js';
+export { type S3Target, s3TargetOptions } from './connection.js';
 export { objectAttributes, partitionString } from './metadata.js';
 
 /**
@@ -111,7 +111,10 @@ export async function checkS3Target(job: S3SinkJob): Promise<CheckResult> {
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404) {
-        throw new DativoError('CONFIG_INVALID', `bucket "${store.bucket}" does not exist (${target.store.endpoint ?? 'AWS S3'})`);
+        throw new DativoError(
+          'CONFIG_INVALID',
+          `bucket "${store.bucket}" does not exist (${target.store.endpoint ?? 'AWS S3'})`,
+        );
       }
       throw toS3Error('HeadBucket', undefined, e, 'CONNECTION_FAILED', target.store);
     }

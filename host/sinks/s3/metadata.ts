@@ -11,7 +11,9 @@ import type { StagedFile } from '../sink.js';
 import type { PutFileOptions } from '../store/object-store.js';
 
 export interface ObjectTagInput {
-  job: Pick<ResolvedJob, 'tenantId' | 'contract'> & { target: Pick<ResolvedJob['target'], 'fileFormat' | 'compression'> };
+  job: Pick<ResolvedJob, 'tenantId' | 'contract'> & {
+    target: Pick<ResolvedJob['target'], 'fileFormat' | 'compression'>;
+  };
   /** The run's `dativo.*` tags (run-job's `tagsToKeyValue`). */
   kv: Record<string, string>;
 }

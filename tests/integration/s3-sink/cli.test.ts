@@ -9,8 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { duck } from '../../helpers/duckdb.js';
 import { BIN, type CliResult, cliEnv, reportOf } from '../../helpers/cli.js';
+import { duck } from '../../helpers/duckdb.js';
 import {
   clearPrefix,
   download,
@@ -82,7 +82,14 @@ describe.skipIf(!wired)('original job files → radosgw through the CLI', () => 
   ) {
     if (clear) await clearPrefix(rgw.client, JOB_BUCKET, prefix);
     const r = await runCli(
-      ['run', '--config', `${JOBS}/${name}.yaml`, '--json', '--state-dir', path.join(tmp, stateName, 'state')],
+      [
+        'run',
+        '--config',
+        `${JOBS}/${name}.yaml`,
+        '--json',
+        '--state-dir',
+        path.join(tmp, stateName, 'state'),
+      ],
       { cwd: ORIGINAL, env: { ...rgw.env, ...extraEnv } },
     );
     return r;
@@ -124,7 +131,13 @@ describe.skipIf(!wired)('original job files → radosgw through the CLI', () => 
 
   it('SIGKILL after the commit record: the next run rolls the commit forward, its rows exactly once', async () => {
     const prefix = 'raw/csv/person/';
-    const killed = await run('csv_person_to_s3', prefix, { DATIVO_TEST_CRASH_AT: 'after-record' }, true, 'crash');
+    const killed = await run(
+      'csv_person_to_s3',
+      prefix,
+      { DATIVO_TEST_CRASH_AT: 'after-record' },
+      true,
+      'crash',
+    );
     expect(killed.signal).toBe('SIGKILL');
     expect(await parquetKeys(rgw.client, JOB_BUCKET, prefix)).toEqual([]);
     const [record] = await listKeys(rgw.client, JOB_BUCKET, `${prefix}_dativo/commits/`);

@@ -68,7 +68,9 @@ describe('original job files → radosgw (S3 sink factory through runJob)', () =
     expect(keys).toHaveLength(1);
     // bucket/prefix/domain/dataProduct/asset/partition/file (the prefix the original ignored)
     expect(keys[0]).toMatch(
-      new RegExp(`^raw/csv/person/dativo/adventureworks/csv_person/ingest_date=\\d{4}-\\d\\d-\\d\\d/Person-${report.runId}-00000\\.parquet$`),
+      new RegExp(
+        `^raw/csv/person/dativo/adventureworks/csv_person/ingest_date=\\d{4}-\\d\\d-\\d\\d/Person-${report.runId}-00000\\.parquet$`,
+      ),
     );
     expect(await visibleRows(rgw.client, JOB_BUCKET, prefix)).toBe(10);
     const dir = await download(rgw.client, JOB_BUCKET, prefix);

@@ -49,7 +49,10 @@ export async function startRgw(): Promise<Rgw> {
     region: env.AWS_REGION ?? 'us-east-1',
     bucket: JOB_BUCKET,
     forcePathStyle: true,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '' },
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+    },
   };
   await ensureBucket(conn);
   const client = new S3Client({
@@ -71,7 +74,11 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
   let token: string | undefined;
   do {
     const out = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
     );
     for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
@@ -104,7 +111,10 @@ export async function download(client: S3Client, bucket: string, prefix: string)
     const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const file = path.join(dir, key);
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    await writeFile(
+      file,
+      await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
   }
   return dir;
 }

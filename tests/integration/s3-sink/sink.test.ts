@@ -16,7 +16,12 @@ import { DativoError } from '../../../host/errors.js';
 import { silentLogger } from '../../../host/observability/logger.js';
 import { SimulatedCrash } from '../../../host/sinks/file-sink.js';
 import { newRunId } from '../../../host/sinks/layout.js';
-import { checkS3Target, createS3Sink, type S3Sink, type S3SinkSettings } from '../../../host/sinks/s3/index.js';
+import {
+  checkS3Target,
+  createS3Sink,
+  type S3Sink,
+  type S3SinkSettings,
+} from '../../../host/sinks/s3/index.js';
 import type { S3ObjectStore } from '../../../host/sinks/store/s3.js';
 import { duck } from '../../helpers/duckdb.js';
 import { batchOf, T, utf8Data } from '../../unit/sinks/helpers.js';
@@ -79,13 +84,20 @@ function batch(start: number, rows: number, payloadBytes = 16): RecordBatch {
   const payload = Array.from({ length: rows }, (_, i) => raw.slice(i * payloadBytes, (i + 1) * payloadBytes));
   return batchOf([
     { name: 'id', type: new Int64(), nullable: false, data: T.int64(ids) },
-    { name: 'grp', type: utf8Data(['a']).type, data: utf8Data(ids.map((i) => ['a', 'b', 'c'][Number(i % 3n)] as string)) },
+    {
+      name: 'grp',
+      type: utf8Data(['a']).type,
+      data: utf8Data(ids.map((i) => ['a', 'b', 'c'][Number(i % 3n)] as string)),
+    },
     { name: 'payload', type: utf8Data(['a']).type, data: utf8Data(payload) },
   ]);
 }
 
 /** Count requests per command on a store's client, once per attempt (below the retry middleware). */
-function spy(store: S3ObjectStore, before?: (command: string, n: number) => Promise<void>): Map<string, number> {
+function spy(
+  store: S3ObjectStore,
+  before?: (command: string, n: number) => Promise<void>,
+): Map<string, number> {
   const counts = new Map<string, number>();
   store.client.middlewareStack.add(
     (next, c) => async (args) => {
@@ -221,7 +233,10 @@ describe('S3 sink on radosgw', () => {
     await b.open(ctx(runId));
     await a.write(batch(0, 1000));
     await b.write(batch(100_000, 700));
-    const results = await Promise.allSettled([a.commit({ state: { by: 'a' } }), b.commit({ state: { by: 'b' } })]);
+    const results = await Promise.allSettled([
+      a.commit({ state: { by: 'a' } }),
+      b.commit({ state: { by: 'b' } }),
+    ]);
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r) => r.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -230,7 +245,8 @@ describe('S3 sink on radosgw', () => {
     expect(reason).toBeInstanceOf(DativoError);
     expect(reason.code).toBe('COMMIT_FAILED');
     expect(reason.message).toMatch(/already exists/);
-    const winner = (won[0] as PromiseFulfilledResult<{ record: { rows: number; state: unknown } }>).value.record;
+    const winner = (won[0] as PromiseFulfilledResult<{ record: { rows: number; state: unknown } }>).value
+      .record;
     expect([1000, 700]).toContain(winner.rows);
     expect(winner.state).toEqual({ by: winner.rows === 1000 ? 'a' : 'b' });
     expect(await distinctIds(prefixOf('race'))).toEqual({ n: winner.rows, distinct: winner.rows });
@@ -239,29 +255,32 @@ describe('S3 sink on radosgw', () => {
   it.each([
     ['record', 0],
     ['publish', 1],
-  ] as const)('crash after %s: the next open() completes the publish, every row exactly once', async (point, visibleFiles) => {
-    const name = `crash-${point}`;
-    const job = jobAt(name, { partitioning: ['grp'] }); // 3 files, so a partial publish is possible
-    const first = newRunId();
-    const sink = sinkFor(job, first);
-    await sink.open(ctx(first));
-    for (let i = 0; i < 3000; i += 500) await sink.write(batch(i, 500));
-    const crash = await sink.commit({ state: { n: 3000 }, _crashAfter: point }).catch((e: unknown) => e);
-    expect(crash).toBeInstanceOf(SimulatedCrash);
-    expect(await parquetKeys(rgw.client, JOB_BUCKET, prefixOf(name))).toHaveLength(visibleFiles);
+  ] as const)(
+    'crash after %s: the next open() completes the publish, every row exactly once',
+    async (point, visibleFiles) => {
+      const name = `crash-${point}`;
+      const job = jobAt(name, { partitioning: ['grp'] }); // 3 files, so a partial publish is possible
+      const first = newRunId();
+      const sink = sinkFor(job, first);
+      await sink.open(ctx(first));
+      for (let i = 0; i < 3000; i += 500) await sink.write(batch(i, 500));
+      const crash = await sink.commit({ state: { n: 3000 }, _crashAfter: point }).catch((e: unknown) => e);
+      expect(crash).toBeInstanceOf(SimulatedCrash);
+      expect(await parquetKeys(rgw.client, JOB_BUCKET, prefixOf(name))).toHaveLength(visibleFiles);
 
-    const second = newRunId(new Date(Date.now() + 1000));
-    const next = sinkFor(job, second);
-    const report = await next.open(ctx(second));
-    expect(report.rolledForward).toEqual([first]);
-    expect(report.latest?.runId).toBe(first);
-    expect(report.latest?.state).toEqual({ n: 3000 });
-    await next.abort('nothing new');
-    expect(await parquetKeys(rgw.client, JOB_BUCKET, prefixOf(name))).toHaveLength(3);
-    expect(await distinctIds(prefixOf(name))).toEqual({ n: 3000, distinct: 3000 });
-    const leftovers = await listKeys(rgw.client, JOB_BUCKET, `${prefixOf(name)}_dativo/staging/`);
-    expect(leftovers).toEqual([]);
-  });
+      const second = newRunId(new Date(Date.now() + 1000));
+      const next = sinkFor(job, second);
+      const report = await next.open(ctx(second));
+      expect(report.rolledForward).toEqual([first]);
+      expect(report.latest?.runId).toBe(first);
+      expect(report.latest?.state).toEqual({ n: 3000 });
+      await next.abort('nothing new');
+      expect(await parquetKeys(rgw.client, JOB_BUCKET, prefixOf(name))).toHaveLength(3);
+      expect(await distinctIds(prefixOf(name))).toEqual({ n: 3000, distinct: 3000 });
+      const leftovers = await listKeys(rgw.client, JOB_BUCKET, `${prefixOf(name)}_dativo/staging/`);
+      expect(leftovers).toEqual([]);
+    },
+  );
 
   it('wrong credentials: AUTHENTICATION_FAILED at open(), naming the key id, never the secret', async () => {
     const secret = 'N0t-The-Right-Secret-xyz';
