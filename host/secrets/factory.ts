@@ -5,9 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { DativoError } from '../errors.js';
+import { awsOptionsFromConfig, createAwsSecretManager } from './aws.js';
 import { createEnvSecretManager } from './env.js';
 import { createFilesystemSecretManager } from './filesystem.js';
+import { createGcpSecretManager, gcpOptionsFromConfig } from './gcp.js';
 import type { SecretManager } from './manager.js';
+import { createVaultSecretManager, vaultOptionsFromConfig } from './vault.js';
 
 export interface CreateSecretManagerOptions {
   /** Base folder for the filesystem manager (`--secrets-dir`); the config's `secrets_dir` wins. */
@@ -19,16 +22,7 @@ export interface CreateSecretManagerOptions {
 
 type ManagerFactory = (config: Record<string, unknown>, opts: CreateSecretManagerOptions) => SecretManager;
 
-const notYet =
-  (kind: string): ManagerFactory =>
-  () => {
-    throw new DativoError(
-      'NOT_IMPLEMENTED',
-      `secret manager "${kind}" is not built yet; use --secret-manager env or filesystem`,
-    );
-  };
-
-/** Canonical name → factory. vault/aws/gcp are placeholders until their issue builds them. */
+/** Canonical name → factory. */
 const FACTORIES: Record<string, ManagerFactory> = {
   env: (config, opts) =>
     createEnvSecretManager({
@@ -42,9 +36,9 @@ const FACTORIES: Record<string, ManagerFactory> = {
       secrets_dir: optString(config, 'secrets_dir') ?? opts.secretsDir,
       env: opts.env,
     }),
-  vault: notYet('vault'),
-  aws: notYet('aws'),
-  gcp: notYet('gcp'),
+  vault: (config, opts) => createVaultSecretManager(vaultOptionsFromConfig(config, opts.env ?? process.env)),
+  aws: (config, opts) => createAwsSecretManager(awsOptionsFromConfig(config, opts.env ?? process.env)),
+  gcp: (config, opts) => createGcpSecretManager(gcpOptionsFromConfig(config, opts.env ?? process.env)),
 };
 
 /** Every accepted name → its canonical name (the original's registry, case-insensitive). */

@@ -15,3 +15,6 @@ export { createSecretLookup, type SecretLookup } from './lookup.js';
 export type { SecretManager } from './manager.js';
 export { isCredentialKey, Masker, masker } from './masker.js';
 export { expandVars, expandVarsDeep, parseDotenv, parseSecretPayload, type SecretFormat } from './parse.js';
+export { createAwsSecretManager } from './aws.js';
+export { createGcpSecretManager } from './gcp.js';
+export { createVaultSecretManager } from './vault.js';

@@ -126,9 +126,9 @@ describe('createSecretManager', () => {
     expect(createSecretManager(undefined, { env: { DATIVO_SECRET_MANAGER: 'fs' } }).kind).toBe('filesystem');
   });
 
-  it('throws NOT_IMPLEMENTED for vault/aws/gcp and CONFIG_INVALID for unknown names', async () => {
+  it('refuses vault/aws/gcp without their settings, and unknown names, with CONFIG_INVALID', async () => {
     for (const a of ['vault', 'hashicorp', 'aws', 'gcp']) {
-      expect(await codeOf(() => createSecretManager(a, { env: {} }))).toBe('NOT_IMPLEMENTED');
+      expect(await codeOf(() => createSecretManager(a, { env: {} }))).toBe('CONFIG_INVALID');
     }
     expect(await codeOf(() => createSecretManager('keychain', { env: {} }))).toBe('CONFIG_INVALID');
   });
