@@ -30,9 +30,11 @@ export function effectiveIncremental(
   const base: Record<string, unknown> = {};
   if (r?.strategy !== undefined) base.strategy = r.strategy;
   if (r && 'cursor_field_default' in r) base.cursor_field = r.cursor_field_default;
-  base.lookback_days = r?.lookback_days_default ?? 0;
   // Deliberate change from the original: a job without an `incremental` map still uses its recipe's
-  // strategy (the original silently re-ingested everything).
+  // strategy (the original silently re-ingested everything). Its first run reads everything,
+  // though: the recipe's lookback (postgres: 1 day) applies only when the job opts in with a map,
+  // or a first run would silently skip all older rows.
+  base.lookback_days = job.incremental ? (r?.lookback_days_default ?? 0) : 0;
   const merged = { ...base, ...(job.incremental ?? {}) };
   return merged.strategy === undefined ? undefined : merged;
 }

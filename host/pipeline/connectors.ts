@@ -15,6 +15,10 @@ import { createS3Sink, s3TargetLocation } from '../sinks/s3/index.js';
 import type { Sink } from '../sinks/sink.js';
 import { createLocalStore } from '../sinks/store/local.js';
 import { createCsvSource } from '../sources/csv/index.js';
+import { createMysqlSource } from '../sources/mysql/index.js';
+import { createPostgresSource } from '../sources/postgres/index.js';
+
+const SOURCES = new Set(['csv', 'postgres', 'mysql']);
 import type { Source } from '../sources/source.js';
 
 const OBJECT_STORE_TARGETS = new Set(['s3', 'minio']);
@@ -97,6 +101,8 @@ export function assertImplemented(job: ResolvedJob): void {
 
 export async function createSource(job: ResolvedJob, batchSize: number): Promise<Source> {
   if (readerPlugin(job)) return createPluginSource(job);
+  if (job.source.type === 'postgres') return createPostgresSource(job.source, { batchSize });
+  if (job.source.type === 'mysql') return createMysqlSource(job.source, { batchSize });
   return createCsvSource(job.source, { columnNames: job.contract.fields.map((f) => f.name), batchSize });
 }
 

@@ -83,16 +83,12 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
   let committing = false;
   try {
     lock = await acquireLock(job.statePath);
-    const tags = deriveTags({
-      contract: job.contract,
-      classificationOverrides: job.classificationOverrides,
-      finops: job.finops,
-      governanceOverrides: job.governanceOverrides,
-      tenant: job.tenantId,
-    });
-    const kv = tagsToKeyValue(tags);
-    report.tags = kv;
 
+    const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
+    source = await createSource(job, batchSize);
+    // Filled once the source is open (its tags come from its catalog: column comments, keys);
+    // the sink reads it when it starts its first file, after that.
+    const kv: Record<string, string> = {};
     sink = await createSink(job, { runId, kvMetadata: kv });
     const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
@@ -105,9 +101,21 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     const stateStore = createStateStore(job.statePath);
     const state: SourceState = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
 
-    const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
-    source = await createSource(job, batchSize);
     await source.open({ state, logger: log, signal: opts.signal, batchSize });
+    Object.assign(
+      kv,
+      tagsToKeyValue(
+        deriveTags({
+          contract: job.contract,
+          classificationOverrides: job.classificationOverrides,
+          finops: job.finops,
+          governanceOverrides: job.governanceOverrides,
+          sourceTags: source.sourceTags?.(),
+          tenant: job.tenantId,
+        }),
+      ),
+    );
+    report.tags = kv;
     if (source.nothingNew?.()) {
       await sink.abort('nothing new');
       report.state = state;

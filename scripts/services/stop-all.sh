@@ -3,3 +3,5 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 bash stop-radosgw.sh
+bash stop-postgres.sh
+bash stop-mariadb.sh

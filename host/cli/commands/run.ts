@@ -14,7 +14,8 @@ function summaryLine(r: RunReport): string {
   const tail = err ? `: [${err.code}] ${err.location ? `${err.location}: ` : ''}${err.message}` : '';
   return (
     `${r.job}: ${r.status} (exit ${r.exitCode}) — ${r.rows.written} rows written, ` +
-    `${r.rows.invalid} invalid, ${r.files.length} file(s), ${r.durationsMs.total} ms${tail}`
+    `${r.rows.invalid} invalid, ${r.files.length} file(s)${r.target.location ? ` → ${r.target.location}` : ''}, ` +
+    `${r.durationsMs.total} ms${tail}`
   );
 }
 
