@@ -85,7 +85,7 @@ export function assertImplemented(job: ResolvedJob): void {
     throw notImplemented(job, 'plugins by name', 'target.plugin.name');
   const pluginReader = readerPlugin(job);
   const pluginWriter = writerPlugin(job);
-  if (!pluginReader && source.type !== 'csv')
+  if (!pluginReader && !SOURCES.has(source.type))
     throw notImplemented(job, `source connector "${source.type}"`, 'source_connector_path');
   if (!pluginReader && source.engine !== 'native')
     throw notImplemented(job, `engine "${source.engine}" for ${source.type}`, 'source');

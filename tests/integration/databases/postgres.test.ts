@@ -3,15 +3,18 @@
  * cluster: a 1M-row table with every mapped type read back by DuckDB, incremental runs with inserts
  * and updates (every row version exactly once, boundary ties), an interrupted run, source tags.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ResolvedJob } from '../../../host/config/types.js';
+import { BIN, cliEnv, runCli } from '../../helpers/cli.js';
 import { duck } from '../../helpers/duckdb.js';
 import {
   hooks,
   parquet,
   parquetTypes,
+  REPO,
   readState,
   runDbJob,
   startService,
@@ -232,5 +235,33 @@ describe('postgres → parquet (native source, real pipeline)', () => {
     // Rows 1..47 are less than 48 hours old (row 48 sits on the boundary, a few ms past it).
     expect(report.rows.written).toBeGreaterThanOrEqual(47);
     expect(report.rows.written).toBeLessThanOrEqual(48);
+  });
+});
+
+describe('postgres through the CLI: SIGKILL mid-run', () => {
+  it('a run killed at random moments and rerun loses and duplicates nothing (3 trials)', async () => {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: REPO });
+    const t = 'dativo_test.events_kill';
+    await db.query(`DROP TABLE IF EXISTS ${t}`);
+    await db.query(`CREATE TABLE ${t} (${COLUMNS})`);
+    await db.query(`INSERT INTO ${t} SELECT ${ROW('g', "timestamp '2024-06-01' + g * interval '1 second'")} FROM generate_series(1, 300000) g`);
+    for (let trial = 0; trial < 3; trial++) {
+      const out = await dir(`kill-${trial}`);
+      const state = await dir(`kill-state-${trial}`);
+      const cliEnvVars = { ...env, DB_TABLE: t, OUT_DIR: out };
+      const args = ['run', '--config', 'tests/fixtures/jobs/db-pg-events.yaml', '--state-dir', state];
+      await new Promise<void>((resolve) => {
+        const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: cliEnv(cliEnvVars), stdio: 'ignore' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 400 + Math.floor(Math.random() * 2500));
+        child.on('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      const rerun = await runCli(args, { env: cliEnvVars });
+      expect(rerun.code, rerun.stderr).toBe(0);
+      const [row] = await duck<{ n: bigint; d: bigint }>(`SELECT count(*) AS n, count(DISTINCT id) AS d FROM ${parquet(out)}`);
+      expect([Number(row?.n), Number(row?.d)]).toEqual([300000, 300000]);
+    }
   });
 });
