@@ -3,19 +3,29 @@
  * multipart upload → commit record → server-side copy publish) against a raw lib-storage Upload
  * and a raw PutObject of the same bytes, in the same invocation, to radosgw.
  *
- *   npx tsx bench/s3-upload.ts [megabytes=256]
+ *   npx tsx bench/s3-upload.ts [megabytes=256]      (ROW_GROUP=<rows>, default 100000)
+ *
+ * The sink streams each file's parts to staging while the encoder still writes it, so the upload
+ * overlaps encoding; what is left is the encoder's start-up and its first row group. The bench
+ * deletes its objects at the end (radosgw's memstore is RAM) and runs radosgw's GC if it can.
  *
  * Needs radosgw (scripts/services/start-radosgw.sh; this script starts or reuses it).
  * Goal: the dativo run at ≥ 0.8× the raw upload's MB/s.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Field, Int64, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
 import { parse } from 'dotenv';
@@ -42,6 +52,43 @@ function batch(start: number): RecordBatch {
     makeData({ type: new Utf8(), length: n, valueOffsets: offsets, data }),
   ];
   return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: n, children }));
+}
+
+async function deleteAll(client: S3Client, Bucket: string, Prefix: string): Promise<void> {
+  for (;;) {
+    const out = await client.send(new ListObjectsV2Command({ Bucket, Prefix }));
+    const Objects = (out.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+    if (Objects.length === 0) return;
+    await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects } }));
+  }
+}
+
+/**
+ * Deleted objects' data stays in the memstore until radosgw's garbage collector runs (after 2 h by
+ * default), so a few bench runs would fill the OSD: collect now, best effort, when the local
+ * cluster's admin tool is at hand.
+ */
+function collectGarbage(): void {
+  const conf = path.join(process.env.DATIVO_RUN_DIR ?? path.join(repo, '.run'), 'ceph/ceph.conf');
+  if (!existsSync(conf)) return;
+  try {
+    execFileSync(
+      'radosgw-admin',
+      [
+        '-c',
+        conf,
+        '-n',
+        'client.rgw.a',
+        `--admin-socket=${path.join(os.tmpdir(), 'dativo-bench-gc.asok')}`,
+        'gc',
+        'process',
+        '--include-all',
+      ],
+      { stdio: 'ignore', timeout: 120_000 },
+    );
+  } catch {
+    // not fatal: the gateway collects on its own schedule
+  }
 }
 
 function rate(bytes: number, ms: number): string {
@@ -82,7 +129,7 @@ async function main(): Promise<void> {
       },
       partitioning: [],
       compression: 'none',
-      rowGroupSize: 100_000,
+      rowGroupSize: Number(process.env.ROW_GROUP ?? 100_000),
       parquetTargetSizeMb: 128,
       fileFormat: 'parquet',
     },
@@ -139,8 +186,11 @@ async function main(): Promise<void> {
     ),
   );
   const putMs = performance.now() - t3;
-  client.destroy();
   await rm(tmp, { recursive: true, force: true });
+  // radosgw keeps everything in the memstore OSD's RAM (4 GiB): leave nothing behind.
+  for (const p of [`${prefix}/`, `${prefix}-raw/`]) await deleteAll(client, bucket, p);
+  client.destroy();
+  collectGarbage();
 
   const bytes = record.bytes;
   console.log(

@@ -7,7 +7,7 @@
 import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { keys } from './layout.js';
-import type { CommitRecord, RecoveryReport } from './sink.js';
+import type { CommitRecord, RecoveryReport, StagedFile } from './sink.js';
 import { deletePrefix, type ObjectStore, PreconditionFailed } from './store/object-store.js';
 
 export interface StagingMarker {
@@ -67,7 +67,7 @@ export async function completeCommit(
 ): Promise<CommitRecord> {
   let first = true;
   for (const f of record.files) {
-    await publishIdempotent(store, f.stagingKey, f.key, record.runId);
+    await publishIdempotent(store, f.stagingKey, f.key, record.runId, f.attributes);
     if (first) hooks.afterFirstPublish?.();
     first = false;
   }
@@ -75,7 +75,7 @@ export async function completeCommit(
     await publishIdempotent(store, keys.stagingRejects(record.runId), record.rejectsKey, record.runId);
   const done: CommitRecord = { ...record, status: 'done' };
   await store.putBytes(keys.commitRecord(record.runId), json(done));
-  await deletePrefix(store, keys.stagingPrefix(record.runId));
+  await deleteStaging(store, record.runId);
   return done;
 }
 
@@ -84,9 +84,10 @@ async function publishIdempotent(
   stagingKey: string,
   key: string,
   runId: string,
+  attrs?: StagedFile['attributes'],
 ): Promise<void> {
   if (await store.exists(stagingKey)) {
-    await store.publish(stagingKey, key);
+    await store.publish(stagingKey, key, attrs);
     return;
   }
   if (await store.exists(key)) return; // published by an earlier attempt
@@ -130,7 +131,7 @@ export async function recover(
     const marker = await readMarker(store, runId);
     if (!marker || !mine(marker)) continue;
     // Staging of a done record is a leftover of a crash after "done": already published.
-    await deletePrefix(store, keys.stagingPrefix(runId));
+    await deleteStaging(store, runId);
     if (!recorded.has(runId)) {
       opts.logger?.warn({ runId }, 'deleted the staging of an uncommitted run');
       report.cleaned.push(runId);
@@ -148,8 +149,14 @@ export async function recover(
 /** Delete a run's staging unless a record covers it (then recovery must roll it forward). */
 export async function dropStaging(store: ObjectStore, runId: string): Promise<boolean> {
   if (await store.exists(keys.commitRecord(runId))) return false;
-  await deletePrefix(store, keys.stagingPrefix(runId));
+  await deleteStaging(store, runId);
   return true;
+}
+
+/** A run's staged objects and, on stores that have them, its unfinished uploads (a crash mid-file). */
+async function deleteStaging(store: ObjectStore, runId: string): Promise<void> {
+  await store.abortUploads?.(keys.stagingPrefix(runId));
+  await deletePrefix(store, keys.stagingPrefix(runId));
 }
 
 async function stagingRuns(store: ObjectStore): Promise<string[]> {

@@ -26,7 +26,7 @@ import type {
   SinkOpenContext,
   StagedFile,
 } from './sink.js';
-import type { ObjectStore, PutFileOptions } from './store/object-store.js';
+import type { GrowingFileUpload, ObjectStore, PutFileOptions } from './store/object-store.js';
 
 export interface FileSinkOptions {
   store: ObjectStore;
@@ -82,6 +82,8 @@ interface OpenFile {
   /** Local file the encoder writes; the staging object itself for a local store. */
   localPath: string;
   partition: Record<string, string>;
+  /** Remote stores that can: the staging upload, running while the encoder writes. */
+  upload?: GrowingFileUpload;
 }
 
 export function createFileSink(
@@ -106,6 +108,7 @@ export function createFileSink(
   const closing: Promise<StagedFile>[] = [];
   const staged: StagedFile[] = [];
   const tempFiles = new Set<string>();
+  const uploads = new Set<GrowingFileUpload>();
 
   const runId = (): string => {
     if (!ctx) throw new DativoError('INTERNAL', 'sink used before open()');
@@ -148,6 +151,12 @@ export function createFileSink(
       localPath,
       partition: Object.fromEntries(values),
     };
+    // Upload while encoding: the network and the encoder work at the same time, instead of one
+    // after the other. The attributes are only known at close, so publish() applies them.
+    if (!store.localPath && store.uploadGrowingFile) {
+      f.upload = store.uploadGrowingFile(stagingKey, localPath);
+      uploads.add(f.upload);
+    }
     open.set(partPath, f);
     return f;
   };
@@ -161,7 +170,14 @@ export function createFileSink(
       bytes: closed.bytes,
       partition: f.partition,
     };
-    if (!store.localPath) {
+    if (f.upload) {
+      const attrs = opts.objectAttributes?.(s, now());
+      if (attrs) s.attributes = attrs;
+      await f.upload.finish(closed.bytes);
+      uploads.delete(f.upload);
+      await fsp.rm(f.localPath, { force: true });
+      tempFiles.delete(f.localPath);
+    } else if (!store.localPath) {
       await store.putFile(f.stagingKey, f.localPath, opts.objectAttributes?.(s, now()));
       await fsp.rm(f.localPath, { force: true });
       tempFiles.delete(f.localPath);
@@ -279,6 +295,8 @@ export function createFileSink(
       try {
         files = await closeAll();
       } catch (e) {
+        // One file failed: stop the others' uploads rather than finish data nobody will commit.
+        await Promise.allSettled([...uploads].map((u) => u.abort()));
         throw fail(e, 'finishing Parquet files failed');
       } finally {
         await stopEncoder();
@@ -320,6 +338,8 @@ export function createFileSink(
     async abort(reason) {
       finished = true;
       await stopEncoder();
+      await Promise.allSettled([...uploads].map((u) => u.abort()));
+      uploads.clear();
       await Promise.allSettled(closing);
       open.clear();
       for (const t of tempFiles) await fsp.rm(t, { force: true });

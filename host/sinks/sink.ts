@@ -14,6 +14,11 @@ export interface StagedFile {
   rows: number;
   bytes: number;
   partition: Record<string, string>;
+  /**
+   * Object attributes (S3 user metadata and tags) the final object gets at publish, when they
+   * were not set on the staged upload (it started before the file closed). Absent locally.
+   */
+  attributes?: { metadata?: Record<string, string>; tags?: Record<string, string> };
 }
 
 /** A durable commit record (`_dativo/commits/<run-id>.json`). */

@@ -34,8 +34,10 @@ export interface ObjectStore {
   /**
    * Move `srcKey` to `dstKey`, overwriting: a rename locally, a server-side copy + delete on S3.
    * Must be safe to repeat after a crash (the protocol checks existence before repeating).
+   * `attrs`, when given, replace the staged object's attributes on the final one (stores without
+   * attributes ignore them).
    */
-  publish(srcKey: string, dstKey: string): Promise<void>;
+  publish(srcKey: string, dstKey: string, attrs?: PutFileOptions): Promise<void>;
   /** Delete a key; a missing key is not an error. */
   delete(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
@@ -44,6 +46,25 @@ export interface ObjectStore {
    * parent directory created. Writers then stream straight into the store instead of a temp file.
    */
   localPath?(key: string): Promise<string>;
+  /**
+   * Only for remote stores: upload `localPath` to `key` while another thread is still appending
+   * to it, so the transfer overlaps the encoding. Nothing is readable under `key` before
+   * `finish()` resolves (an S3 multipart upload in progress is not an object).
+   */
+  uploadGrowingFile?(key: string, localPath: string): GrowingFileUpload;
+  /**
+   * Only for stores with resumable uploads: discard unfinished uploads under `prefix` (a crashed
+   * run's staging); returns how many. Listing and delete() do not see them.
+   */
+  abortUploads?(prefix: string): Promise<number>;
+}
+
+/** A file being uploaded while it grows (see ObjectStore.uploadGrowingFile). */
+export interface GrowingFileUpload {
+  /** The file is complete at `size` bytes: upload the rest; resolves once the object is durable. */
+  finish(size: number): Promise<{ bytes: number }>;
+  /** Stop uploading and discard the unfinished upload (idempotent; never throws). */
+  abort(): Promise<void>;
 }
 
 /** A conditional create found the key already there. */

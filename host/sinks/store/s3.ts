@@ -26,6 +26,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   paginateListObjectsV2,
@@ -37,6 +38,7 @@ import type { DativoError, ErrorCode } from '../../errors.js';
 import { masker } from '../../secrets/masker.js';
 import { assertValidKey, ObjectNotFound, type ObjectStore, PreconditionFailed } from './object-store.js';
 import { errorName, isNotFound, isPreconditionFailed, sdkAttempts, toS3Error } from './s3-errors.js';
+import { createLimiter, startGrowingUpload } from './s3-growing-upload.js';
 
 export interface S3StoreOptions {
   /** Custom endpoint (`http://127.0.0.1:7480`); omit for AWS. */
@@ -56,6 +58,12 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Parts uploaded in parallel by putFile (default 4). */
   queueSize?: number;
+  /**
+   * Part buffers in flight across all growing-file uploads of this store together (default
+   * queueSize):
+   * bounds memory to this many × partSize however many files are open.
+   */
+  growingPartsInFlight?: number;
   /** Page size for list() (default 1000, S3's maximum); small values only make sense in tests. */
   listPageSize?: number;
   /** publish() switches from CopyObject to multipart copy above this size (default 5 GiB, S3's CopyObject limit). */
@@ -65,6 +73,8 @@ export interface S3StoreOptions {
 }
 
 export interface S3ObjectStore extends ObjectStore {
+  uploadGrowingFile: NonNullable<ObjectStore['uploadGrowingFile']>;
+  abortUploads: NonNullable<ObjectStore['abortUploads']>;
   readonly client: S3Client;
   readonly bucket: string;
   readonly prefix: string;
@@ -114,6 +124,8 @@ export function createS3Store(opts: S3StoreOptions): S3ObjectStore {
     }
   };
 
+  const limiter = createLimiter(opts.growingPartsInFlight ?? opts.queueSize ?? 4);
+
   const store: S3ObjectStore = {
     location: `s3://${Bucket}${base === '' ? '' : `/${base}`}`,
     client,
@@ -148,6 +160,49 @@ export function createS3Store(opts: S3StoreOptions): S3ObjectStore {
         throw fail('Upload', key, e, 'WRITE_FAILED');
       }
       return { bytes: size };
+    },
+
+    uploadGrowingFile(key, localPath) {
+      return startGrowingUpload({
+        client,
+        Bucket,
+        Key: full(key),
+        key,
+        localPath,
+        partSize: Math.max(5 * MiB, opts.partSize ?? 8 * MiB),
+        limiter,
+        fail: (op, e) => fail(op, key, e, 'WRITE_FAILED'),
+      });
+    },
+
+    async abortUploads(prefix) {
+      if (prefix.startsWith('/')) throw new Error(`invalid prefix: ${JSON.stringify(prefix)}`);
+      const Prefix = base === '' ? prefix : `${base}/${prefix}`;
+      let n = 0;
+      try {
+        let KeyMarker: string | undefined;
+        let UploadIdMarker: string | undefined;
+        do {
+          const out = await client.send(
+            new ListMultipartUploadsCommand({ Bucket, Prefix, KeyMarker, UploadIdMarker }),
+          );
+          for (const u of out.Uploads ?? []) {
+            if (!u.Key || !u.UploadId) continue;
+            await client
+              .send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId }))
+              .catch((e: unknown) => {
+                if (errorName(e) !== 'NoSuchUpload') throw e;
+              });
+            n++;
+          }
+          const more = out.IsTruncated === true;
+          KeyMarker = more ? out.NextKeyMarker : undefined;
+          UploadIdMarker = more ? out.NextUploadIdMarker : undefined;
+        } while (KeyMarker);
+      } catch (e) {
+        throw fail('AbortMultipartUpload', prefix, e, 'WRITE_FAILED');
+      }
+      return n;
     },
 
     async putBytes(key, data, putOpts = {}) {
@@ -213,7 +268,7 @@ export function createS3Store(opts: S3StoreOptions): S3ObjectStore {
       return keys.sort();
     },
 
-    async publish(srcKey, dstKey) {
+    async publish(srcKey, dstKey, attrs) {
       if (srcKey === dstKey) return;
       const src = await head(srcKey);
       if (!src) throw new ObjectNotFound(srcKey);
@@ -227,6 +282,7 @@ export function createS3Store(opts: S3StoreOptions): S3ObjectStore {
             full(dstKey),
             src,
             opts.copyPartSize ?? 512 * MiB,
+            attrs?.metadata,
           );
         } else {
           await client.send(
@@ -234,13 +290,21 @@ export function createS3Store(opts: S3StoreOptions): S3ObjectStore {
               Bucket,
               Key: full(dstKey),
               CopySource: copySource(Bucket, full(srcKey)),
+              // Attributes known only once the file closed replace the staged object's.
+              ...(attrs?.metadata ? { MetadataDirective: 'REPLACE', Metadata: attrs.metadata } : {}),
             }),
           );
+        }
+        // radosgw 16 ignores x-amz-tagging(-directive) on copies (measured): tag explicitly.
+        const TagSet = Object.entries(attrs?.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+        if (TagSet.length > 0) {
+          await client.send(new PutObjectTaggingCommand({ Bucket, Key: full(dstKey), Tagging: { TagSet } }));
         }
       } catch (e) {
         if (isNotFound(e)) throw new ObjectNotFound(srcKey);
         throw fail('CopyObject', `${srcKey} -> ${dstKey}`, e, 'COMMIT_FAILED');
       }
+      // Last: while the staged copy exists, recovery repeats the whole publish (copy and tags).
       await store.delete(srcKey);
     },
 
@@ -292,6 +356,7 @@ async function multipartCopy(
   dstKey: string,
   src: HeadObjectCommandOutput,
   wantedPartSize: number,
+  metadata?: Record<string, string>,
 ): Promise<void> {
   const size = src.ContentLength ?? 0;
   // At most 10 000 parts, each at least 5 MiB (except the last) and at most 5 GiB.
@@ -301,7 +366,7 @@ async function multipartCopy(
       Bucket,
       Key: dstKey,
       ...(src.ContentType ? { ContentType: src.ContentType } : {}),
-      ...(src.Metadata ? { Metadata: src.Metadata } : {}),
+      ...(metadata ? { Metadata: metadata } : src.Metadata ? { Metadata: src.Metadata } : {}),
     }),
   );
   if (!UploadId) throw new Error('CreateMultipartUpload returned no UploadId');

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Int64, type RecordBatch } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedJob } from '../../../host/config/types.js';
@@ -110,6 +110,13 @@ function spy(
     { step: 'finalizeRequest', priority: 'low', name: `spy-${Math.random()}` },
   );
   return counts;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function uploadsUnder(Prefix: string): Promise<string[]> {
+  const out = await rgw.client.send(new ListMultipartUploadsCommand({ Bucket: JOB_BUCKET, Prefix }));
+  return (out.Uploads ?? []).map((u) => u.Key ?? '');
 }
 
 async function distinctIds(prefix: string): Promise<{ n: number; distinct: number }> {
@@ -281,6 +288,34 @@ describe('S3 sink on radosgw', () => {
       expect(leftovers).toEqual([]);
     },
   );
+
+  it('a writer dying mid-file: parts were uploaded, nothing visible; the next open() aborts its uploads', async () => {
+    const name = 'crash-midfile';
+    const job = jobAt(name, { compression: 'none', parquetTargetSizeMb: 1024, rowGroupSize: 2000 });
+    const first = newRunId();
+    const sink = sinkFor(job, first, { store: { partSize: 5 * MiB } });
+    const calls = spy(sink.store);
+    await sink.open(ctx(first));
+    for (let i = 0; i < 20_000; i += 1000) await sink.write(batch(i, 1000, 1000));
+    // The file is still open (1 GB target) but its first parts are already up.
+    for (let i = 0; i < 200 && (calls.get('UploadPartCommand') ?? 0) < 2; i++) await sleep(50);
+    expect(calls.get('UploadPartCommand') ?? 0).toBeGreaterThanOrEqual(2);
+    const stagingPrefix = `${prefixOf(name)}_dativo/staging/${first}/`;
+    expect(await uploadsUnder(stagingPrefix)).toHaveLength(1);
+    expect(await parquetKeys(rgw.client, JOB_BUCKET, prefixOf(name))).toEqual([]);
+
+    // No commit, no abort: as if the process died. The next run of the job cleans up.
+    const second = newRunId(new Date(Date.now() + 1000));
+    const next = sinkFor(job, second);
+    const report = await next.open(ctx(second));
+    expect(report.cleaned).toEqual([first]);
+    expect(await uploadsUnder(stagingPrefix)).toEqual([]);
+    expect(await listKeys(rgw.client, JOB_BUCKET, stagingPrefix)).toEqual([]);
+    await next.abort('nothing new');
+    await sink.abort('test over'); // stop the dead writer's encoder
+    expect(await parquetKeys(rgw.client, JOB_BUCKET, prefixOf(name))).toEqual([]);
+    expect(await uploadsUnder(prefixOf(name))).toEqual([]);
+  });
 
   it('wrong credentials: AUTHENTICATION_FAILED at open(), naming the key id, never the secret', async () => {
     const secret = 'N0t-The-Right-Secret-xyz';

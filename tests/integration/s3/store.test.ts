@@ -5,12 +5,17 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { open as fsOpen, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { parse } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DativoError, formatError } from '../../../host/errors.js';
@@ -35,6 +40,7 @@ const open = (extra: Partial<S3StoreOptions> = {}): S3ObjectStore => {
   stores.push(s);
   return s;
 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
 
@@ -206,6 +212,71 @@ describe('S3 object store on radosgw', () => {
         .digest('hex'),
     ).toBe(digest);
     console.log(`100 MiB multipart upload took ${uploadMs} ms`);
+  });
+
+  it('uploads a file while it grows: parts go up before finish, nothing is an object until then', async () => {
+    const MiB = 1024 * 1024;
+    const s = open({ prefix: 'grow', partSize: 5 * MiB, queueSize: 2 });
+    const calls = spy(s);
+    const file = path.join(tmp, 'growing.bin');
+    const chunks = [randomBytes(6 * MiB), randomBytes(6 * MiB), randomBytes(1234)];
+    const fh = await fsOpen(file, 'w');
+    const up = s.uploadGrowingFile('_staging/r/g.parquet.part', file);
+    await fh.write(chunks[0] as Buffer);
+    await fh.write(chunks[1] as Buffer);
+    // Two full parts are on disk: they are uploaded while the "encoder" is still writing.
+    for (let i = 0; i < 100 && (calls.get('UploadPartCommand') ?? 0) < 2; i++) await sleep(50);
+    expect(calls.get('UploadPartCommand')).toBe(2);
+    expect(await s.list('')).toEqual([]); // an unfinished multipart upload is not an object
+    await fh.write(chunks[2] as Buffer);
+    await fh.close();
+    const size = 12 * MiB + 1234;
+    expect(await up.finish(size)).toEqual({ bytes: size });
+    expect(calls.get('UploadPartCommand')).toBe(3); // the 2 MiB + 1234 B tail is the last part
+    expect(calls.get('CompleteMultipartUploadCommand')).toBe(1);
+    const back = await s.get('_staging/r/g.parquet.part');
+    expect(Buffer.from(back ?? new Uint8Array()).equals(Buffer.concat(chunks))).toBe(true);
+
+    // publish() with attributes replaces the staged object's metadata and sets the tags.
+    await s.publish('_staging/r/g.parquet.part', 'data/g.parquet', {
+      metadata: { 'record-count': '42' },
+      tags: { partition: 'a=1' },
+    });
+    const h = await s.client.send(new HeadObjectCommand({ Bucket: base.bucket, Key: 'grow/data/g.parquet' }));
+    expect(h.Metadata).toEqual({ 'record-count': '42' });
+    const tags = await s.client.send(
+      new GetObjectTaggingCommand({ Bucket: base.bucket, Key: 'grow/data/g.parquet' }),
+    );
+    expect(tags.TagSet).toEqual([{ Key: 'partition', Value: 'a=1' }]);
+
+    // A small file never starts a multipart upload: one PutObject at finish.
+    const small = path.join(tmp, 'small-growing.bin');
+    await writeFile(small, 'tiny');
+    await s.uploadGrowingFile('_staging/r/tiny.part', small).finish(4);
+    expect(calls.get('CreateMultipartUploadCommand')).toBe(1);
+    expect(text(await s.get('_staging/r/tiny.part'))).toBe('tiny');
+  });
+
+  it('abortUploads discards the unfinished uploads of a crashed writer under a prefix only', async () => {
+    const MiB = 1024 * 1024;
+    const s = open({ prefix: 'crash', partSize: 5 * MiB });
+    const file = path.join(tmp, 'crashing.bin');
+    await writeFile(file, randomBytes(6 * MiB));
+    const calls = spy(s);
+    // Two writers "die" mid-file (never finish): one in the crashed run, one in another run.
+    s.uploadGrowingFile('_staging/dead/a.part', file);
+    s.uploadGrowingFile('_staging/alive/b.part', file);
+    for (let i = 0; i < 100 && (calls.get('UploadPartCommand') ?? 0) < 2; i++) await sleep(50);
+    const pending = async (p: string) =>
+      (await s.client.send(new ListMultipartUploadsCommand({ Bucket: base.bucket, Prefix: `crash/${p}` })))
+        .Uploads ?? [];
+    expect(await pending('_staging/dead/')).toHaveLength(1);
+    expect(await s.abortUploads('_staging/dead/')).toBe(1);
+    expect(await pending('_staging/dead/')).toEqual([]);
+    expect(await pending('_staging/alive/')).toHaveLength(1);
+    expect(await s.abortUploads('_staging/')).toBe(1);
+    expect(await pending('')).toEqual([]);
+    expect(await s.list('')).toEqual([]);
   });
 
   it('small files go up in one PutObject', async () => {
