@@ -242,6 +242,8 @@ export function createFileSink(
       assertRunId(c.runId);
       ctx = c;
       log = c.logger;
+      encoder ??= opts.encoder ?? createParquetEncoder({ maxInFlight: opts.maxInFlight });
+      encoder.warmUp();
       const started = now();
       ingestDate = ingestDateOf(started);
       const report = await recover(

@@ -37,6 +37,12 @@ export interface ParquetEncoder {
   open(path: string, opts: ParquetFileOptions): ParquetFileWriter;
   /** Stop the worker; open files fail, their pending writes and closes reject. */
   terminate(): Promise<void>;
+  /**
+   * Start the worker now (loading it and compiling parquet-wasm takes ~1 s), so that happens while
+   * the run recovers and opens its source instead of before the first byte. Idle, it does not keep
+   * the process alive.
+   */
+  warmUp(): void;
 }
 
 export interface EncoderOptions {
@@ -228,6 +234,11 @@ export function createParquetEncoder(options: EncoderOptions = {}): ParquetEncod
           });
         },
       };
+    },
+
+    warmUp() {
+      ensureWorker();
+      idleCheck();
     },
 
     async terminate() {

@@ -1,15 +1,13 @@
 /**
  * The original's s3/minio job files through the real CLI (`node bin/dativo.js run --json`) against
  * radosgw, including a real SIGKILL after the commit record (DATIVO_TEST_CRASH_AT=after-record).
- * Skipped until host/pipeline/connectors.ts routes s3/minio targets to createS3Sink.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type CliResult, cliEnv, reportOf } from '../../helpers/cli.js';
+import { reportOf, runCli } from '../../helpers/cli.js';
 import { duck } from '../../helpers/duckdb.js';
 import {
   clearPrefix,
@@ -27,44 +25,15 @@ import {
   visibleRows,
 } from './radosgw.js';
 
-// DATIVO_S3_CLI_BIN: a CLI entry built with the wiring (lets these run before connectors.ts has it).
-const wired =
-  process.env.DATIVO_S3_CLI_BIN !== undefined ||
-  /createS3Sink/.test(readFileSync(path.join(REPO, 'host/pipeline/connectors.ts'), 'utf8'));
-
-const bin = process.env.DATIVO_S3_CLI_BIN ?? BIN;
 let rgw: Rgw;
 let tmp: string;
 
-/** tests/helpers/cli.ts's runCli, with the entry point overridable. */
-function runCli(args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: opts.cwd,
-      env: cliEnv(opts.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-describe.skipIf(!wired)('original job files → radosgw through the CLI', () => {
+describe('original job files → radosgw through the CLI', () => {
   beforeAll(async () => {
-    if (!process.env.DATIVO_S3_CLI_BIN) {
-      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-        cwd: REPO,
-        stdio: 'inherit',
-      });
-    }
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      cwd: REPO,
+      stdio: 'inherit',
+    });
     rgw = await startRgw();
     tmp = await mkdtemp(path.join(os.tmpdir(), 'dativo-s3-cli-'));
   });
