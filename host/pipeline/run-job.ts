@@ -12,7 +12,7 @@ import { masker } from '../secrets/masker.js';
 import { newRunId } from '../sinks/run-id.js';
 import type { CommitRecord, CommitRequest, Sink } from '../sinks/sink.js';
 import type { Source, SourceState } from '../sources/source.js';
-import { acquireLock, createStateStore, reconcileState } from '../state/index.js';
+import { acquireLock, createStateStore, reconcileState, stateFileOf } from '../state/index.js';
 import { deriveTags, tagsToKeyValue } from '../tags/index.js';
 import { createSink, createSource, targetLocation } from './connectors.js';
 import { crashPointFromEnv, dieIfSimulatedCrash } from './crash-hook.js';
@@ -177,7 +177,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
       ...(crashAt ? { _crashAfter: crashAt } : {}),
     } as CommitRequest);
     committing = false;
-    await stateStore.write(record.state);
+    await stateStore.write(stateFileOf(record));
     report.durationsMs.commit = Date.now() - commitStart;
     report.state = record.state;
     recordCommit(report, record);

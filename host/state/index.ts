@@ -7,5 +7,5 @@ export {
   lockPathFor,
   processStartTime,
 } from './lock.js';
-export { reconcileState } from './reconcile.js';
+export { CACHED_COMMIT_KEY, reconcileState, stateFileOf } from './reconcile.js';
 export { createStateStore, readState, type StateStore, writeJsonAtomic } from './store.js';

@@ -7,14 +7,33 @@ import type { CommitRecord } from '../sinks/sink.js';
 import type { SourceState } from '../sources/source.js';
 import type { StateStore } from './store.js';
 
+/** The key under which a state file names the commit it caches (the original's files have none). */
+export const CACHED_COMMIT_KEY = '_dativo_commit';
+
+/** What the state file holds after a commit: the record's state, and which commit it came from. */
+export function stateFileOf(record: CommitRecord): SourceState {
+  return { ...record.state, [CACHED_COMMIT_KEY]: record.runId };
+}
+
 export async function reconcileState(
   fileState: SourceState,
   committed: CommitRecord | undefined,
   store: Pick<StateStore, 'write'>,
 ): Promise<SourceState> {
-  if (!committed) return fileState;
-  if (canonical(committed.state) !== canonical(fileState)) await store.write(committed.state);
-  return committed.state;
+  if (committed) {
+    const cached = stateFileOf(committed);
+    if (canonical(cached) !== canonical(fileState)) await store.write(cached);
+    return committed.state;
+  }
+  // The target has no commit of this job. A state file that caches one of ours describes data that
+  // is gone (the output was deleted, or the job now points elsewhere): start over rather than
+  // report "nothing new" for data that is not there. A file without the marker comes from the
+  // original system and is kept, so migrated jobs do not re-ingest everything.
+  if (typeof fileState[CACHED_COMMIT_KEY] === 'string') {
+    await store.write({});
+    return {};
+  }
+  return fileState;
 }
 
 /** JSON with sorted keys, so key order alone never counts as a difference. */

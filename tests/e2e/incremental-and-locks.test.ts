@@ -55,6 +55,13 @@ describe('incremental by file_modified_time (the recipe strategy applies without
     expect(third.code, third.stderr).toBe(0);
     expect(reportOf(third).rows.written).toBe(500);
     expect(await visibleCount(path.join(dir, 'out'))).toBe(2000);
+
+    // The state file is a cache of the target's commits: with the output deleted, everything is read again.
+    await rm(path.join(dir, 'out'), { recursive: true, force: true });
+    const fourth = await runOrders(dir);
+    expect(fourth.code, fourth.stderr).toBe(0);
+    expect(reportOf(fourth).rows.written).toBe(1500);
+    expect(await visibleCount(path.join(dir, 'out'))).toBe(1500);
   });
 });
 

@@ -93,7 +93,16 @@ function record(state: Record<string, unknown>): CommitRecord {
 }
 
 describe('reconcileState', () => {
-  it('without a commit record, uses the file and writes nothing', async () => {
+  it('a state file that cached one of our commits, with the commits gone, starts over', async () => {
+    const writes: unknown[] = [];
+    const out = await reconcileState({ a: 1, _dativo_commit: 'r20260101T000000000-abcdef' }, undefined, {
+      write: async (s) => void writes.push(s),
+    });
+    expect(out).toEqual({});
+    expect(writes).toEqual([{}]);
+  });
+
+  it('an original state file (no commit marker) without a commit record is used as is', async () => {
     const writes: unknown[] = [];
     const out = await reconcileState({ a: 1 }, undefined, { write: async (s) => void writes.push(s) });
     expect(out).toEqual({ a: 1 });
@@ -107,22 +116,23 @@ describe('reconcileState', () => {
     const committed = record(ORIGINAL_LAYOUT);
     const out = await reconcileState(await store.read(), committed, store);
     expect(out).toEqual(ORIGINAL_LAYOUT);
-    expect(await store.read()).toEqual(ORIGINAL_LAYOUT);
+    expect(await store.read()).toEqual({ ...ORIGINAL_LAYOUT, _dativo_commit: committed.runId });
   });
 
   it('the committed state replaces a missing file', async () => {
     const p = statePath();
     const store = createStateStore(p);
-    const out = await reconcileState(await store.read(), record({ k: { last_value: 5 } }), store);
+    const committed = record({ k: { last_value: 5 } });
+    const out = await reconcileState(await store.read(), committed, store);
     expect(out).toEqual({ k: { last_value: 5 } });
-    expect(JSON.parse(readFileSync(p, 'utf8'))).toEqual({ k: { last_value: 5 } });
+    expect(JSON.parse(readFileSync(p, 'utf8'))).toEqual({ k: { last_value: 5 }, _dativo_commit: committed.runId });
   });
 
   it('does not rewrite the file when only key order differs', async () => {
     const writes: unknown[] = [];
-    const out = await reconcileState({ b: { y: 2, x: 1 }, a: 1 }, record({ a: 1, b: { x: 1, y: 2 } }), {
-      write: async (s) => void writes.push(s),
-    });
+    const committed = record({ a: 1, b: { x: 1, y: 2 } });
+    const file = { b: { y: 2, x: 1 }, _dativo_commit: committed.runId, a: 1 };
+    const out = await reconcileState(file, committed, { write: async (s) => void writes.push(s) });
     expect(out).toEqual({ a: 1, b: { x: 1, y: 2 } });
     expect(writes).toEqual([]);
   });
