@@ -36,13 +36,30 @@ npm_install() {
   if [ -d node_modules ] && [ -z "${CI:-}" ]; then npm install --no-audit --no-fund; else npm ci --no-audit --no-fund; fi
 }
 
-run_project() { npx vitest run --project "$1"; }
+run_project() {
+  npx vitest run --project "$1" --reporter=default --reporter=json --outputFile="$DATIVO_RUN_DIR/vitest-$1.json"
+}
+
+# One closing line over every project, in the plain form CI reads: "tests: N passed, N failed".
+count_tests() {
+  node -e '
+    const fs = require("fs");
+    let passed = 0, failed = 0, skipped = 0;
+    for (const f of process.argv.slice(1)) {
+      if (!fs.existsSync(f)) continue;
+      const r = JSON.parse(fs.readFileSync(f, "utf8"));
+      passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+    }
+    console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  ' "$DATIVO_RUN_DIR"/vitest-{unit,e2e,security,integration}.json
+}
 
 # Services started here are stopped when the suite ends, whatever its outcome.
 trap 'bash scripts/services/stop-all.sh >/dev/null 2>&1 || true' EXIT
 phase "services (start, background)" services_bg
 phase "npm ci + build" npm_install
 phase "typecheck" npm run --silent typecheck
+phase "lint" npm run --silent lint
 phase "unit tests" run_project unit
 phase "e2e tests" run_project e2e
 phase "security tests" run_project security
@@ -53,3 +70,4 @@ echo
 echo "=== wall time per phase"
 printf '%s\n' "${SUMMARY[@]}"
 echo "total ${SECONDS}s"
+count_tests

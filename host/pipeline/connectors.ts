@@ -19,6 +19,7 @@ import { createMysqlSource } from '../sources/mysql/index.js';
 import { createPostgresSource } from '../sources/postgres/index.js';
 
 const SOURCES = new Set(['csv', 'postgres', 'mysql']);
+
 import type { Source } from '../sources/source.js';
 
 const OBJECT_STORE_TARGETS = new Set(['s3', 'minio']);

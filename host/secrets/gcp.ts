@@ -237,7 +237,7 @@ async function listTenantSecrets(
   for (const s of found ?? []) {
     const id = s.name?.split('/secrets/')[1];
     // The filter matches anywhere in the name; keep only ids that start with the prefix.
-    if (!id || !id.startsWith(prefix) || id.length === prefix.length) continue;
+    if (!id?.startsWith(prefix) || id.length === prefix.length) continue;
     specs.push({ name: id.slice(prefix.length), id });
   }
   return specs.sort((a, b) => a.name.localeCompare(b.name));

@@ -1,3 +1,4 @@
+export { createAwsSecretManager } from './aws.js';
 export { createEnvSecretManager, type EnvSecretManagerOptions } from './env.js';
 export {
   type CreateSecretManagerOptions,
@@ -10,11 +11,10 @@ export {
   DEFAULT_SECRETS_DIR,
   type FilesystemSecretManagerOptions,
 } from './filesystem.js';
+export { createGcpSecretManager } from './gcp.js';
 export { loadSecrets } from './load.js';
 export { createSecretLookup, type SecretLookup } from './lookup.js';
 export type { SecretManager } from './manager.js';
 export { isCredentialKey, Masker, masker } from './masker.js';
 export { expandVars, expandVarsDeep, parseDotenv, parseSecretPayload, type SecretFormat } from './parse.js';
-export { createAwsSecretManager } from './aws.js';
-export { createGcpSecretManager } from './gcp.js';
 export { createVaultSecretManager } from './vault.js';

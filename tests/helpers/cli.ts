@@ -47,7 +47,8 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   });
 }
 
-/** The JSON report printed by `--json`. */
+/** The JSON report printed by `--json` (loosely typed: tests assert on its fields). */
+// biome-ignore lint/suspicious/noExplicitAny: a test reads arbitrary report fields
 export function reportOf(r: CliResult): any {
   try {
     return JSON.parse(r.stdout);

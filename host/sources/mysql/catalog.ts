@@ -17,10 +17,16 @@ export interface MyRelation {
 
 /** `db.table`, `table`, with or without backticks. */
 export function splitTableName(name: string): { schema?: string; table: string } {
-  const parts = name.match(/`(?:[^`]|``)+`|[^.]+/g)?.map((p) => (p.startsWith('`') ? p.slice(1, -1).replaceAll('``', '`') : p.trim())) ?? [];
+  const parts =
+    name
+      .match(/`(?:[^`]|``)+`|[^.]+/g)
+      ?.map((p) => (p.startsWith('`') ? p.slice(1, -1).replaceAll('``', '`') : p.trim())) ?? [];
   if (parts.length === 2) return { schema: parts[0] as string, table: parts[1] as string };
   if (parts.length === 1) return { table: parts[0] as string };
-  throw new DativoError('CONFIG_INVALID', `mysql: cannot read table name ${name} (expected table or database.table)`);
+  throw new DativoError(
+    'CONFIG_INVALID',
+    `mysql: cannot read table name ${name} (expected table or database.table)`,
+  );
 }
 
 async function describeColumns(c: Connection, from: string): Promise<MyColumnPlan[]> {
@@ -28,7 +34,10 @@ async function describeColumns(c: Connection, from: string): Promise<MyColumnPla
   const seen = new Set<string>();
   return (fields as unknown as MyField[]).map((f) => {
     if (seen.has(f.name)) {
-      throw new DativoError('CONFIG_INVALID', `mysql: the row source has two columns named ${f.name}; alias one`);
+      throw new DativoError(
+        'CONFIG_INVALID',
+        `mysql: the row source has two columns named ${f.name}; alias one`,
+      );
     }
     seen.add(f.name);
     return planColumn(f);
@@ -59,7 +68,9 @@ export async function describeTable(c: Connection, name: string): Promise<MyRela
     indexes.set(s.idx, e);
   }
   const primary = indexes.get('PRIMARY')?.cols ?? [];
-  const uniques = [...indexes.entries()].filter(([n, e]) => n !== 'PRIMARY' && e.unique && !e.nullable).map(([, e]) => e.cols);
+  const uniques = [...indexes.entries()]
+    .filter(([n, e]) => n !== 'PRIMARY' && e.unique && !e.nullable)
+    .map(([, e]) => e.cols);
   uniques.sort((a, b) => a.length - b.length);
   const uniqueCols = new Set(uniques.flat());
   const comments = new Map((cols as { name: string; comment: string }[]).map((r) => [r.name, r.comment]));

@@ -26,10 +26,9 @@ function pick(map: Record<string, unknown>, ...keys: string[]): string | undefin
 
 export function mysqlConnectionOptions(source: ResolvedSource): ConnectionOptions {
   const cfg = source.config;
-  const conn = (typeof cfg.connection === 'object' && cfg.connection !== null ? cfg.connection : {}) as Record<
-    string,
-    unknown
-  >;
+  const conn = (
+    typeof cfg.connection === 'object' && cfg.connection !== null ? cfg.connection : {}
+  ) as Record<string, unknown>;
   const cred = source.credentials;
   const out: ConnectionOptions = {
     dateStrings: true,
@@ -38,7 +37,8 @@ export function mysqlConnectionOptions(source: ResolvedSource): ConnectionOption
     decimalNumbers: false,
     jsonStrings: true,
     timezone: 'Z',
-    connectTimeout: typeof source.options.connect_timeout_ms === 'number' ? source.options.connect_timeout_ms : 30_000,
+    connectTimeout:
+      typeof source.options.connect_timeout_ms === 'number' ? source.options.connect_timeout_ms : 30_000,
   };
   const dsn = pick(cfg, 'dsn', 'connection_string') ?? pick(conn, 'dsn', 'connection_string', 'url', 'uri');
   if (dsn) out.uri = dsn;

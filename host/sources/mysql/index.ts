@@ -7,10 +7,24 @@ import mysql from 'mysql2';
 import type { Connection as PromiseConnection } from 'mysql2/promise';
 import type { ResolvedSource } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
-import type { CheckResult, DiscoverResult, Source, SourceBatch, SourceOpenContext, SourceState } from '../source.js';
+import type {
+  CheckResult,
+  DiscoverResult,
+  Source,
+  SourceBatch,
+  SourceOpenContext,
+  SourceState,
+} from '../source.js';
 import { BatchAssembler } from '../sql/batch.js';
 import { type ColumnBuilder, createBuilder } from '../sql/columns.js';
-import { type CursorPlan, cursorOrder, cursorPredicate, type Dialect, planCursor, stateEntry } from '../sql/cursor.js';
+import {
+  type CursorPlan,
+  cursorOrder,
+  cursorPredicate,
+  type Dialect,
+  planCursor,
+  stateEntry,
+} from '../sql/cursor.js';
 import { sqlError } from '../sql/errors.js';
 import { parseSqlOptions, type TableSpec } from '../sql/options.js';
 import { BatchQueue } from '../sql/queue.js';
@@ -105,7 +119,8 @@ export function createMysqlSource(source: ResolvedSource, opts: MysqlSourceOptio
           keyPath: `${spec.keyPath}.cursor_field`,
           explicit: spec.cursorExplicit === true,
         },
-        (keyPath, message) => new DativoError('CONFIG_INVALID', `mysql: ${message}`, { location: { keyPath } }),
+        (keyPath, message) =>
+          new DativoError('CONFIG_INVALID', `mysql: ${message}`, { location: { keyPath } }),
       );
       if (!plan) {
         ctx?.logger.warn(
@@ -132,8 +147,12 @@ export function createMysqlSource(source: ResolvedSource, opts: MysqlSourceOptio
 
   async function* readOne(c: mysql.Connection, p: Prepared): AsyncGenerator<SourceBatch> {
     const signal = (ctx as SourceOpenContext).signal;
-    const builders: ColumnBuilder[] = p.rel.columns.map((col) => createBuilder(col.name, col.kind, batchSize()));
-    const appenders: Appender[] = p.rel.columns.map((col, i) => appenderFor(col, builders[i] as ColumnBuilder));
+    const builders: ColumnBuilder[] = p.rel.columns.map((col) =>
+      createBuilder(col.name, col.kind, batchSize()),
+    );
+    const appenders: Appender[] = p.rel.columns.map((col, i) =>
+      appenderFor(col, builders[i] as ColumnBuilder),
+    );
     const names = p.rel.columns.map((col) => col.name);
     const assembler = new BatchAssembler(
       builders,
@@ -206,7 +225,11 @@ export function createMysqlSource(source: ResolvedSource, opts: MysqlSourceOptio
       for (const p of prepared) Object.assign(tags, tagsFromColumns(p.rel.meta));
       empty = true;
       for (const p of prepared) if (await hasRows(pc, p)) empty = false;
-      if (empty) context.logger.info({ tables: sql.tables.map((t) => t.object) }, 'mysql: nothing new since the last run');
+      if (empty)
+        context.logger.info(
+          { tables: sql.tables.map((t) => t.object) },
+          'mysql: nothing new since the last run',
+        );
     },
 
     async *read(): AsyncGenerator<SourceBatch> {
@@ -231,7 +254,10 @@ export function createMysqlSource(source: ResolvedSource, opts: MysqlSourceOptio
       try {
         c = await connect();
         for (const spec of sql.tables) await prepare(c.promise(), spec, {});
-        return { status: 'success', message: `connected; ${sql.tables.length} table(s) or query(ies) readable` };
+        return {
+          status: 'success',
+          message: `connected; ${sql.tables.length} table(s) or query(ies) readable`,
+        };
       } catch (err) {
         const e = sqlError('mysql', err, 'check failed');
         return { status: 'failed', message: e.message, errorCode: e.code, retryable: e.retryable };
@@ -251,7 +277,11 @@ export function createMysqlSource(source: ResolvedSource, opts: MysqlSourceOptio
             type: spec.name ? 'table' : 'query',
             ...(spec.name ? { table: p.rel.from } : {}),
             key: p.rel.key,
-            columns: p.rel.columns.map((col) => ({ name: col.name, type: col.typeCode, arrow: col.kind.kind })),
+            columns: p.rel.columns.map((col) => ({
+              name: col.name,
+              type: col.typeCode,
+              arrow: col.kind.kind,
+            })),
             tags: tagsFromColumns(p.rel.meta),
           });
         }
@@ -265,7 +295,11 @@ export function createMysqlSource(source: ResolvedSource, opts: MysqlSourceOptio
     async close() {
       const c = conn;
       conn = undefined;
-      if (c) await c.promise().end().catch(() => c.destroy());
+      if (c)
+        await c
+          .promise()
+          .end()
+          .catch(() => c.destroy());
     },
   };
 }

@@ -50,7 +50,12 @@ export function quoteIdent(name: string): string {
 
 export function planColumn(f: MyField): MyColumnPlan {
   const unsigned = (f.flags & UNSIGNED) !== 0;
-  const plan = (kind: SqlKind, binary = false): MyColumnPlan => ({ name: f.name, kind, binary, typeCode: f.columnType });
+  const plan = (kind: SqlKind, binary = false): MyColumnPlan => ({
+    name: f.name,
+    kind,
+    binary,
+    typeCode: f.columnType,
+  });
   switch (f.columnType) {
     case T.TINY:
     case T.SHORT:

@@ -6,6 +6,8 @@
  *
  * Epochs: date is days and timestamp µs since 2000-01-01; ±infinity become NULL.
  */
+
+import { DativoError } from '../../errors.js';
 import {
   type BoolBuilder,
   type ColumnBuilder,
@@ -16,7 +18,6 @@ import {
   type TimestampBuilder,
   Utf8Builder,
 } from '../sql/columns.js';
-import { DativoError } from '../../errors.js';
 import type { PgColumnPlan } from './types.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
@@ -38,7 +39,8 @@ export function numericText(buf: Buffer, off: number): string | undefined {
   const digit = (i: number): number => (i >= 0 && i < ndigits ? buf.readInt16BE(off + 8 + 2 * i) : 0);
   let int = '';
   if (weight < 0) int = '0';
-  else for (let i = 0; i <= weight; i++) int += i === 0 ? String(digit(i)) : String(digit(i)).padStart(4, '0');
+  else
+    for (let i = 0; i <= weight; i++) int += i === 0 ? String(digit(i)) : String(digit(i)).padStart(4, '0');
   let frac = '';
   if (dscale > 0) {
     for (let i = weight + 1; frac.length < dscale; i++) frac += String(digit(i)).padStart(4, '0');
@@ -214,7 +216,7 @@ export class BinaryCopyDecoder {
           break;
         }
         const len = buf.readInt32BE(p);
-        p += 4 + (len > 0 ? len : 0);
+        p += 4 + Math.max(len, 0);
         if (p > buf.length) {
           complete = false;
           break;

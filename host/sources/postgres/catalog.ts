@@ -28,9 +28,13 @@ async function resolveTable(client: Client, name: string): Promise<{ oid: number
     if (!row) throw new Error('no row');
     return row;
   } catch (err) {
-    throw new DativoError('SOURCE_NOT_FOUND', `postgres: table ${name} not found: ${(err as Error).message}`, {
-      retryable: false,
-    });
+    throw new DativoError(
+      'SOURCE_NOT_FOUND',
+      `postgres: table ${name} not found: ${(err as Error).message}`,
+      {
+        retryable: false,
+      },
+    );
   }
 }
 
@@ -77,10 +81,19 @@ async function describeColumns(client: Client, from: string): Promise<PgColumnPl
   const seen = new Set<string>();
   return r.fields.map((f, i) => {
     if (seen.has(f.name)) {
-      throw new DativoError('CONFIG_INVALID', `postgres: the row source has two columns named ${f.name}; alias one`);
+      throw new DativoError(
+        'CONFIG_INVALID',
+        `postgres: the row source has two columns named ${f.name}; alias one`,
+      );
     }
     seen.add(f.name);
-    return planColumn(f.name, f.dataTypeID, f.dataTypeModifier, names.rows[i]?.name ?? 'unknown', isArray.get(f.dataTypeID) ?? false);
+    return planColumn(
+      f.name,
+      f.dataTypeID,
+      f.dataTypeModifier,
+      names.rows[i]?.name ?? 'unknown',
+      isArray.get(f.dataTypeID) ?? false,
+    );
   });
 }
 

@@ -22,10 +22,9 @@ function pick(map: Record<string, unknown>, ...keys: string[]): string | undefin
 
 export function pgClientConfig(source: ResolvedSource): ClientConfig {
   const cfg = source.config;
-  const conn = (typeof cfg.connection === 'object' && cfg.connection !== null ? cfg.connection : {}) as Record<
-    string,
-    unknown
-  >;
+  const conn = (
+    typeof cfg.connection === 'object' && cfg.connection !== null ? cfg.connection : {}
+  ) as Record<string, unknown>;
   const cred = source.credentials;
   const out: ClientConfig = { application_name: 'dativo' };
   const dsn = pick(cfg, 'dsn', 'connection_string') ?? pick(conn, 'dsn', 'connection_string', 'url');

@@ -7,10 +7,24 @@
 import pg from 'pg';
 import type { ResolvedSource } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
-import type { CheckResult, DiscoverResult, Source, SourceBatch, SourceOpenContext, SourceState } from '../source.js';
+import type {
+  CheckResult,
+  DiscoverResult,
+  Source,
+  SourceBatch,
+  SourceOpenContext,
+  SourceState,
+} from '../source.js';
 import { BatchAssembler } from '../sql/batch.js';
 import { type ColumnBuilder, createBuilder, type SqlKind } from '../sql/columns.js';
-import { type CursorPlan, cursorOrder, cursorPredicate, type Dialect, planCursor, stateEntry } from '../sql/cursor.js';
+import {
+  type CursorPlan,
+  cursorOrder,
+  cursorPredicate,
+  type Dialect,
+  planCursor,
+  stateEntry,
+} from '../sql/cursor.js';
 import { sqlError } from '../sql/errors.js';
 import { parseSqlOptions, type TableSpec } from '../sql/options.js';
 import { BatchQueue } from '../sql/queue.js';
@@ -90,7 +104,9 @@ export function createPostgresSource(source: ResolvedSource, opts: PostgresSourc
     try {
       rel = spec.name ? await describeTable(c, spec.name) : await describeQuery(c, spec.query as string);
     } catch (err) {
-      throw sqlError('postgres', err, `cannot describe ${spec.name ?? 'the query'}`, { keyPath: spec.keyPath });
+      throw sqlError('postgres', err, `cannot describe ${spec.name ?? 'the query'}`, {
+        keyPath: spec.keyPath,
+      });
     }
     const p: Prepared = { spec, rel };
     if (spec.cursorField) {
@@ -106,7 +122,8 @@ export function createPostgresSource(source: ResolvedSource, opts: PostgresSourc
           keyPath: `${spec.keyPath}.cursor_field`,
           explicit: spec.cursorExplicit === true,
         },
-        (keyPath, message) => new DativoError('CONFIG_INVALID', `postgres: ${message}`, { location: { keyPath } }),
+        (keyPath, message) =>
+          new DativoError('CONFIG_INVALID', `postgres: ${message}`, { location: { keyPath } }),
       );
       if (!plan) {
         ctx?.logger.warn(
@@ -133,7 +150,9 @@ export function createPostgresSource(source: ResolvedSource, opts: PostgresSourc
 
   async function* readOne(c: pg.Client, p: Prepared): AsyncGenerator<SourceBatch> {
     const signal = (ctx as SourceOpenContext).signal;
-    const builders: ColumnBuilder[] = p.rel.columns.map((col) => createBuilder(col.name, col.kind, batchSize()));
+    const builders: ColumnBuilder[] = p.rel.columns.map((col) =>
+      createBuilder(col.name, col.kind, batchSize()),
+    );
     const names = p.rel.columns.map((col) => col.name);
     const assembler = new BatchAssembler(
       builders,
@@ -163,7 +182,11 @@ export function createPostgresSource(source: ResolvedSource, opts: PostgresSourc
       onData: (chunk) => decoder.push(chunk),
       onEnd: (err) => {
         if (!err) emit();
-        queue.end(err ? sqlError('postgres', err, `reading ${p.spec.object}`, { keyPath: p.spec.keyPath }) : undefined);
+        queue.end(
+          err
+            ? sqlError('postgres', err, `reading ${p.spec.object}`, { keyPath: p.spec.keyPath })
+            : undefined,
+        );
       },
     });
     try {
@@ -198,7 +221,11 @@ export function createPostgresSource(source: ResolvedSource, opts: PostgresSourc
       for (const p of prepared) Object.assign(tags, tagsFromColumns(p.rel.meta));
       empty = true;
       for (const p of prepared) if (await hasRows(client, p)) empty = false;
-      if (empty) context.logger.info({ tables: sql.tables.map((t) => t.object) }, 'postgres: nothing new since the last run');
+      if (empty)
+        context.logger.info(
+          { tables: sql.tables.map((t) => t.object) },
+          'postgres: nothing new since the last run',
+        );
     },
 
     async *read(): AsyncGenerator<SourceBatch> {
@@ -223,7 +250,10 @@ export function createPostgresSource(source: ResolvedSource, opts: PostgresSourc
       try {
         c = await connect();
         for (const spec of sql.tables) await prepare(c, spec, {});
-        return { status: 'success', message: `connected; ${sql.tables.length} table(s) or query(ies) readable` };
+        return {
+          status: 'success',
+          message: `connected; ${sql.tables.length} table(s) or query(ies) readable`,
+        };
       } catch (err) {
         const e = sqlError('postgres', err, 'check failed');
         return { status: 'failed', message: e.message, errorCode: e.code, retryable: e.retryable };
@@ -243,7 +273,11 @@ export function createPostgresSource(source: ResolvedSource, opts: PostgresSourc
             type: spec.name ? 'table' : 'query',
             ...(spec.name ? { table: p.rel.from } : {}),
             key: p.rel.key,
-            columns: p.rel.columns.map((col) => ({ name: col.name, type: col.typeName, arrow: col.kind.kind })),
+            columns: p.rel.columns.map((col) => ({
+              name: col.name,
+              type: col.typeName,
+              arrow: col.kind.kind,
+            })),
             tags: tagsFromColumns(p.rel.meta),
           });
         }

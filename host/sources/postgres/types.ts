@@ -65,9 +65,21 @@ export function numericPrecision(typmod: number): { precision: number; scale: nu
   return { precision: (t >> 16) & 0xffff, scale: t & 0xffff };
 }
 
-export function planColumn(name: string, oid: number, typmod: number, typeName: string, isArray: boolean): PgColumnPlan {
+export function planColumn(
+  name: string,
+  oid: number,
+  typmod: number,
+  typeName: string,
+  isArray: boolean,
+): PgColumnPlan {
   const col = `q.${quoteIdent(name)}`;
-  const as = (expr: string, wire: Wire, kind: SqlKind): PgColumnPlan => ({ name, expr, wire, kind, typeName });
+  const as = (expr: string, wire: Wire, kind: SqlKind): PgColumnPlan => ({
+    name,
+    expr,
+    wire,
+    kind,
+    typeName,
+  });
   if (isArray) return as(`to_json(${col})::text`, 'text', { kind: 'utf8' });
   switch (oid) {
     case OID.int2:

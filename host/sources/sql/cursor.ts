@@ -163,7 +163,14 @@ export function planCursor(
     pkKinds.push(c[1]);
   }
   const key = stateKey(inp.object, inp.cursorField);
-  const plan: CursorPlan = { stateKey: key, cursor: cursor[0], cursorKind: cursor[1], pk, pkKinds, lookbackDays: inp.lookbackDays };
+  const plan: CursorPlan = {
+    stateKey: key,
+    cursor: cursor[0],
+    cursorKind: cursor[1],
+    pk,
+    pkKinds,
+    lookbackDays: inp.lookbackDays,
+  };
   const start = readStart(inp.state, key, pk.length);
   if (start) plan.start = start;
   return plan;

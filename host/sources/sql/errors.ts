@@ -12,7 +12,15 @@ interface DriverError {
   sqlState?: string;
 }
 
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+]);
 
 export function sqlError(db: string, err: unknown, what: string, location?: Location): DativoError {
   if (err instanceof DativoError) return err;
@@ -24,10 +32,17 @@ export function sqlError(db: string, err: unknown, what: string, location?: Loca
   if (state === '28P01' || state === '28000' || code === 'ER_ACCESS_DENIED_ERROR' || e.errno === 1045) {
     return new DativoError('AUTHENTICATION_FAILED', msg, { ...opts, retryable: false });
   }
-  if (NETWORK.has(code) || state.startsWith('08') || state.startsWith('57P') || state.startsWith('53') || /timeout|terminat/i.test(e.message ?? '')) {
+  if (
+    NETWORK.has(code) ||
+    state.startsWith('08') ||
+    state.startsWith('57P') ||
+    state.startsWith('53') ||
+    /timeout|terminat/i.test(e.message ?? '')
+  ) {
     return new DativoError('CONNECTION_FAILED', msg, { ...opts, retryable: true });
   }
-  if (state === '42P01' || e.errno === 1146) return new DativoError('SOURCE_NOT_FOUND', msg, { ...opts, retryable: false });
+  if (state === '42P01' || e.errno === 1146)
+    return new DativoError('SOURCE_NOT_FOUND', msg, { ...opts, retryable: false });
   if (state.startsWith('42') || code.startsWith('ER_PARSE') || code === 'ER_BAD_FIELD_ERROR') {
     return new DativoError('CONFIG_INVALID', msg, { ...opts, retryable: false });
   }

@@ -42,7 +42,11 @@ function str(v: unknown): string | undefined {
 
 function keyList(v: unknown, keyPath: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
   throw invalid(keyPath, `${keyPath}: expected a column name or a list of column names`);
 }
@@ -57,7 +61,8 @@ export function parseSqlOptions(source: ResolvedSource): SqlSourceOptions {
   const list = Array.isArray(cfg.tables) ? (cfg.tables as unknown[]) : [];
   list.forEach((raw, i) => {
     const keyPath = `source.tables[${i}]`;
-    if (typeof raw !== 'object' || raw === null) throw invalid(keyPath, `${keyPath}: expected a map with a name`);
+    if (typeof raw !== 'object' || raw === null)
+      throw invalid(keyPath, `${keyPath}: expected a map with a name`);
     const t = raw as Record<string, unknown>;
     const name = str(t.name);
     const query = str(t.query);
@@ -74,7 +79,8 @@ export function parseSqlOptions(source: ResolvedSource): SqlSourceOptions {
   });
   const topQuery = str(cfg.query);
   if (topQuery) {
-    const object = str(source.objects[0]) ?? str((list[0] as Record<string, unknown> | undefined)?.object) ?? 'query';
+    const object =
+      str(source.objects[0]) ?? str((list[0] as Record<string, unknown> | undefined)?.object) ?? 'query';
     const spec: TableSpec = { query: topQuery, object, keyPath: 'source.query' };
     const cursor = cursorOf(cfg);
     if (cursor) spec.cursorField = cursor;
@@ -91,7 +97,10 @@ export function parseSqlOptions(source: ResolvedSource): SqlSourceOptions {
   if (bs !== undefined) {
     const n = typeof bs === 'string' ? Number(bs) : bs;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-      throw invalid('source.engine.options.batch_size', `batch_size: expected an integer ≥ 1, got ${JSON.stringify(bs)}`);
+      throw invalid(
+        'source.engine.options.batch_size',
+        `batch_size: expected an integer ≥ 1, got ${JSON.stringify(bs)}`,
+      );
     }
     out.batchSize = n;
   }

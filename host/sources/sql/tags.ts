@@ -24,7 +24,8 @@ export function labelFromComment(comment: string | null | undefined): string | u
 export function tagsFromColumns(columns: ColumnMeta[]): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const c of columns) {
-    const label = labelFromComment(c.comment) ?? (c.primaryKey ? 'primary_key' : c.unique ? 'unique' : undefined);
+    const label =
+      labelFromComment(c.comment) ?? (c.primaryKey ? 'primary_key' : c.unique ? 'unique' : undefined);
     if (label) tags[c.name] = label;
   }
   return tags;

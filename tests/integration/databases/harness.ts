@@ -45,7 +45,11 @@ export async function runDbJob(
   stateDir: string,
   signal: AbortSignal = new AbortController().signal,
 ): Promise<JobRun> {
-  const job = await loadJob(`tests/fixtures/jobs/${file}`, { cwd: REPO, env: { ...process.env, ...env }, stateDir });
+  const job = await loadJob(`tests/fixtures/jobs/${file}`, {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stateDir,
+  });
   const report = await runJob(job, { logger: silentLogger(), signal });
   return { job, report };
 }
@@ -58,7 +62,9 @@ export const parquet = (dir: string) => `read_parquet('${dir}/**/*.parquet')`;
 
 /** Column name → DuckDB type of the visible Parquet. */
 export async function parquetTypes(dir: string): Promise<Record<string, string>> {
-  const rows = await duck<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${parquet(dir)}`);
+  const rows = await duck<{ column_name: string; column_type: string }>(
+    `DESCRIBE SELECT * FROM ${parquet(dir)}`,
+  );
   return Object.fromEntries(rows.map((r) => [r.column_name, r.column_type]));
 }
 

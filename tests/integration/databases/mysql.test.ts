@@ -26,7 +26,8 @@ vi.mock('../../../host/pipeline/connectors.js', async (importOriginal) => {
   const { routedSource: route } = await import('./route.js');
   return {
     ...orig,
-    createSource: (job: ResolvedJob, batchSize: number) => route(job, batchSize) ?? orig.createSource(job, batchSize),
+    createSource: (job: ResolvedJob, batchSize: number) =>
+      route(job, batchSize) ?? orig.createSource(job, batchSize),
   };
 });
 
@@ -79,7 +80,11 @@ describe('mariadb → parquet (native mysql source, real pipeline)', () => {
          FROM seq_1_to_1000000`,
     );
     const out = await dir('my1m');
-    const { job, report } = await runDbJob('db-mysql-events.yaml', { ...env, DB_TABLE: 'events_1m', OUT_DIR: out }, await dir('my1m-state'));
+    const { job, report } = await runDbJob(
+      'db-mysql-events.yaml',
+      { ...env, DB_TABLE: 'events_1m', OUT_DIR: out },
+      await dir('my1m-state'),
+    );
     expect(report.errors).toEqual([]);
     expect(report.rows.written).toBe(1_000_000);
     expect(hooks.last?.sourceTags?.()).toEqual({ id: 'primary_key', label: 'pii' });
@@ -113,7 +118,10 @@ describe('mariadb → parquet (native mysql source, real pipeline)', () => {
     );
     expect(got).toEqual((wantRows as Record<string, string>[])[0]);
     const st = await readState(job);
-    expect(st['events.updated_at']).toMatchObject({ last_value: '2024-06-01T00:00:01.000000', last_pk: 1_000_000 });
+    expect(st['events.updated_at']).toMatchObject({
+      last_value: '2024-06-01T00:00:01.000000',
+      last_pk: 1_000_000,
+    });
   });
 
   it('three incremental runs with inserts and updates: every row version exactly once, boundary ties kept', async () => {
@@ -138,7 +146,9 @@ describe('mariadb → parquet (native mysql source, real pipeline)', () => {
 
     await db.query(`INSERT INTO inc_events SELECT ${ROW('seq', ts('500'))} FROM seq_5001_to_5004`);
     await db.query(`INSERT INTO inc_events SELECT ${ROW('seq', ts('seq'))} FROM seq_5005_to_7000`);
-    await db.query(`UPDATE inc_events SET updated_at = ${ts('100000 + id')}, label = 'updated' WHERE id % 5 = 0 AND id <= 5000`);
+    await db.query(
+      `UPDATE inc_events SET updated_at = ${ts('100000 + id')}, label = 'updated' WHERE id % 5 = 0 AND id <= 5000`,
+    );
     await snapshot();
     const r2 = await runDbJob('db-mysql-incremental.yaml', runEnv, state);
     expect(r2.report.errors).toEqual([]);
@@ -201,14 +211,20 @@ describe('mariadb → parquet (native mysql source, real pipeline)', () => {
 
   it('the employees seed dumps (departments, dept_manager) load and ingest', async () => {
     await db.query('DROP TABLE IF EXISTS dept_manager, departments');
-    await db.query(`CREATE TABLE departments (dept_no CHAR(4) NOT NULL PRIMARY KEY, dept_name VARCHAR(40) NOT NULL UNIQUE)`);
+    await db.query(
+      `CREATE TABLE departments (dept_no CHAR(4) NOT NULL PRIMARY KEY, dept_name VARCHAR(40) NOT NULL UNIQUE)`,
+    );
     await db.query(`CREATE TABLE dept_manager (emp_no INT NOT NULL, dept_no CHAR(4) NOT NULL COMMENT 'department',
       from_date DATE NOT NULL, to_date DATE NOT NULL, PRIMARY KEY (emp_no, dept_no))`);
     for (const f of ['load_departments.dump', 'load_dept_manager.dump']) {
       await db.query(await readFile(path.join(REPO, 'tests/fixtures/data/test_db', f), 'utf8'));
     }
     const out = await dir('myseed');
-    const { report } = await runDbJob('db-mysql-dept-manager.yaml', { ...env, OUT_DIR: out }, await dir('myseed-state'));
+    const { report } = await runDbJob(
+      'db-mysql-dept-manager.yaml',
+      { ...env, OUT_DIR: out },
+      await dir('myseed-state'),
+    );
     expect(report.errors).toEqual([]);
     expect(report.rows.written).toBe(24);
     expect(hooks.last?.sourceTags?.()).toEqual({ emp_no: 'primary_key', dept_no: 'department' });
@@ -216,8 +232,18 @@ describe('mariadb → parquet (native mysql source, real pipeline)', () => {
       `SELECT emp_no::INT AS emp_no, dept_no, from_date::VARCHAR AS from_date, to_date::VARCHAR AS to_date FROM ${parquet(out)} ORDER BY emp_no`,
     );
     expect(rows).toHaveLength(24);
-    expect(rows[0]).toEqual({ emp_no: 110022, dept_no: 'd001', from_date: '1985-01-01', to_date: '1991-10-01' });
+    expect(rows[0]).toEqual({
+      emp_no: 110022,
+      dept_no: 'd001',
+      from_date: '1985-01-01',
+      to_date: '1991-10-01',
+    });
     expect(rows.filter((r) => r.to_date === '9999-01-01')).toHaveLength(9);
-    expect(await parquetTypes(out)).toEqual({ emp_no: 'BIGINT', dept_no: 'VARCHAR', from_date: 'DATE', to_date: 'DATE' });
+    expect(await parquetTypes(out)).toEqual({
+      emp_no: 'BIGINT',
+      dept_no: 'VARCHAR',
+      from_date: 'DATE',
+      to_date: 'DATE',
+    });
   });
 });

@@ -27,7 +27,8 @@ vi.mock('../../../host/pipeline/connectors.js', async (importOriginal) => {
   const { routedSource: route } = await import('./route.js');
   return {
     ...orig,
-    createSource: (job: ResolvedJob, batchSize: number) => route(job, batchSize) ?? orig.createSource(job, batchSize),
+    createSource: (job: ResolvedJob, batchSize: number) =>
+      route(job, batchSize) ?? orig.createSource(job, batchSize),
   };
 });
 
@@ -81,7 +82,11 @@ describe('postgres → parquet (native source, real pipeline)', () => {
     );
     const out = await dir('pg1m');
     const state = await dir('pg1m-state');
-    const { job, report } = await runDbJob('db-pg-events.yaml', { ...env, DB_TABLE: 'dativo_test.events_1m', OUT_DIR: out }, state);
+    const { job, report } = await runDbJob(
+      'db-pg-events.yaml',
+      { ...env, DB_TABLE: 'dativo_test.events_1m', OUT_DIR: out },
+      state,
+    );
     expect(report.errors).toEqual([]);
     expect(report.exitCode).toBe(0);
     expect(report.rows.written).toBe(1_000_000);
@@ -127,16 +132,21 @@ describe('postgres → parquet (native source, real pipeline)', () => {
     );
     expect(JSON.parse(row?.payload ?? '')).toEqual({ g: 7, tags: ['a', 'b'] });
     expect(row?.c).toBe('2024-01-01 00:00:00.007007');
-    expect(row?.s).toBe(String((Date.UTC(2023, 11, 31, 22, 0, 7)) * 1000));
+    expect(row?.s).toBe(String(Date.UTC(2023, 11, 31, 22, 0, 7) * 1000));
     const st = await readState(job);
-    expect(st['events.updated_at']).toMatchObject({ last_value: '2024-06-01T00:00:01.000000', last_pk: 1_000_000 });
+    expect(st['events.updated_at']).toMatchObject({
+      last_value: '2024-06-01T00:00:01.000000',
+      last_pk: 1_000_000,
+    });
   });
 
   it('three incremental runs with inserts and updates: every row version exactly once, boundary ties kept', async () => {
     const t = 'dativo_test.inc_events';
     await db.query(`DROP TABLE IF EXISTS ${t}, dativo_test.versions`);
     await db.query(`CREATE TABLE ${t} (${COLUMNS})`);
-    await db.query('CREATE TABLE dativo_test.versions (id bigint, updated_at timestamp(6), PRIMARY KEY (id, updated_at))');
+    await db.query(
+      'CREATE TABLE dativo_test.versions (id bigint, updated_at timestamp(6), PRIMARY KEY (id, updated_at))',
+    );
     const snapshot = () =>
       db.query(`INSERT INTO dativo_test.versions SELECT id, updated_at FROM ${t} ON CONFLICT DO NOTHING`);
     // Ten rows share each updated_at value (µs apart between groups): ties at every batch boundary.
@@ -157,7 +167,9 @@ describe('postgres → parquet (native source, real pipeline)', () => {
     // Boundary rows: same cursor value as the stored position, larger keys. Plus new rows and updates.
     await db.query(`INSERT INTO ${t} SELECT ${ROW('g', ts('500'))} FROM generate_series(5001, 5004) g`);
     await db.query(`INSERT INTO ${t} SELECT ${ROW('g', ts('g'))} FROM generate_series(5005, 7000) g`);
-    await db.query(`UPDATE ${t} SET updated_at = ${ts('100000 + id')}, label = 'updated' WHERE id % 5 = 0 AND id <= 5000`);
+    await db.query(
+      `UPDATE ${t} SET updated_at = ${ts('100000 + id')}, label = 'updated' WHERE id % 5 = 0 AND id <= 5000`,
+    );
     await snapshot();
     const r2 = await runDbJob('db-pg-incremental.yaml', runEnv, state);
     expect(r2.report.errors).toEqual([]);
@@ -165,7 +177,9 @@ describe('postgres → parquet (native source, real pipeline)', () => {
 
     // Rows updated again, an update of a row inserted in run 2, and a few inserts.
     await db.query(`UPDATE ${t} SET updated_at = ${ts('200000 + id')} WHERE id % 50 = 0 OR id = 6001`);
-    await db.query(`INSERT INTO ${t} SELECT ${ROW('g', ts('300000 + g'))} FROM generate_series(7001, 7500) g`);
+    await db.query(
+      `INSERT INTO ${t} SELECT ${ROW('g', ts('300000 + g'))} FROM generate_series(7001, 7500) g`,
+    );
     await snapshot();
     const r3 = await runDbJob('db-pg-incremental.yaml', runEnv, state);
     expect(r3.report.errors).toEqual([]);
@@ -228,9 +242,15 @@ describe('postgres → parquet (native source, real pipeline)', () => {
     const t = 'dativo_test.lookback_events';
     await db.query(`DROP TABLE IF EXISTS ${t}`);
     await db.query(`CREATE TABLE ${t} (${COLUMNS})`);
-    await db.query(`INSERT INTO ${t} SELECT ${ROW('g', "now()::timestamp - g * interval '1 hour'")} FROM generate_series(1, 100) g`);
+    await db.query(
+      `INSERT INTO ${t} SELECT ${ROW('g', "now()::timestamp - g * interval '1 hour'")} FROM generate_series(1, 100) g`,
+    );
     const out = await dir('pglook');
-    const { report } = await runDbJob('db-pg-lookback.yaml', { ...env, DB_TABLE: t, OUT_DIR: out }, await dir('pglook-state'));
+    const { report } = await runDbJob(
+      'db-pg-lookback.yaml',
+      { ...env, DB_TABLE: t, OUT_DIR: out },
+      await dir('pglook-state'),
+    );
     expect(report.errors).toEqual([]);
     // Rows 1..47 are less than 48 hours old (row 48 sits on the boundary, a few ms past it).
     expect(report.rows.written).toBeGreaterThanOrEqual(47);
@@ -240,18 +260,26 @@ describe('postgres → parquet (native source, real pipeline)', () => {
 
 describe('postgres through the CLI: SIGKILL mid-run', () => {
   it('a run killed at random moments and rerun loses and duplicates nothing (3 trials)', async () => {
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: REPO });
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      cwd: REPO,
+    });
     const t = 'dativo_test.events_kill';
     await db.query(`DROP TABLE IF EXISTS ${t}`);
     await db.query(`CREATE TABLE ${t} (${COLUMNS})`);
-    await db.query(`INSERT INTO ${t} SELECT ${ROW('g', "timestamp '2024-06-01' + g * interval '1 second'")} FROM generate_series(1, 300000) g`);
+    await db.query(
+      `INSERT INTO ${t} SELECT ${ROW('g', "timestamp '2024-06-01' + g * interval '1 second'")} FROM generate_series(1, 300000) g`,
+    );
     for (let trial = 0; trial < 3; trial++) {
       const out = await dir(`kill-${trial}`);
       const state = await dir(`kill-state-${trial}`);
       const cliEnvVars = { ...env, DB_TABLE: t, OUT_DIR: out };
       const args = ['run', '--config', 'tests/fixtures/jobs/db-pg-events.yaml', '--state-dir', state];
       await new Promise<void>((resolve) => {
-        const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: cliEnv(cliEnvVars), stdio: 'ignore' });
+        const child = spawn(process.execPath, [BIN, ...args], {
+          cwd: REPO,
+          env: cliEnv(cliEnvVars),
+          stdio: 'ignore',
+        });
         const timer = setTimeout(() => child.kill('SIGKILL'), 400 + Math.floor(Math.random() * 2500));
         child.on('close', () => {
           clearTimeout(timer);
@@ -260,7 +288,9 @@ describe('postgres through the CLI: SIGKILL mid-run', () => {
       });
       const rerun = await runCli(args, { env: cliEnvVars });
       expect(rerun.code, rerun.stderr).toBe(0);
-      const [row] = await duck<{ n: bigint; d: bigint }>(`SELECT count(*) AS n, count(DISTINCT id) AS d FROM ${parquet(out)}`);
+      const [row] = await duck<{ n: bigint; d: bigint }>(
+        `SELECT count(*) AS n, count(DISTINCT id) AS d FROM ${parquet(out)}`,
+      );
       expect([Number(row?.n), Number(row?.d)]).toEqual([300000, 300000]);
     }
   });

@@ -14,7 +14,11 @@ export const hooks: { onBatch?: (n: number, b: SourceBatch) => void; last?: Sour
 /** What the mocked `createSource` returns for database jobs. */
 export function routedSource(job: ResolvedJob, batchSize: number): Source | undefined {
   const make =
-    job.source.type === 'postgres' ? createPostgresSource : job.source.type === 'mysql' ? createMysqlSource : undefined;
+    job.source.type === 'postgres'
+      ? createPostgresSource
+      : job.source.type === 'mysql'
+        ? createMysqlSource
+        : undefined;
   if (!make) return undefined;
   const src = make(job.source, { batchSize });
   hooks.last = src;
@@ -33,4 +37,3 @@ export function routedSource(job: ResolvedJob, batchSize: number): Source | unde
     },
   };
 }
-

@@ -36,7 +36,6 @@ import {
   type Rgw,
   script,
   startRgw,
-  visibleRows,
 } from './radosgw.js';
 
 const MiB = 1024 * 1024;

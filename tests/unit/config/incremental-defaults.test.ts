@@ -15,7 +15,9 @@ it('a job without an incremental map gets the recipe strategy, and its first run
 });
 
 it('a job that opts in with an incremental map gets the recipe lookback unless it sets its own', () => {
-  expect(effectiveIncremental(postgresRecipe, { incremental: {} } as never)).toMatchObject({ lookback_days: 1 });
+  expect(effectiveIncremental(postgresRecipe, { incremental: {} } as never)).toMatchObject({
+    lookback_days: 1,
+  });
   expect(effectiveIncremental(postgresRecipe, { incremental: { lookback_days: 3 } } as never)).toMatchObject({
     lookback_days: 3,
   });

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { loadJob } from '../../../host/config/load-job.js';
 import type { ResolvedJob } from '../../../host/config/types.js';
 import { DativoError } from '../../../host/errors.js';
-import type { SecretManager } from '../../../host/secrets/manager.js';
 import { createSecretLookup } from '../../../host/secrets/lookup.js';
+import type { SecretManager } from '../../../host/secrets/manager.js';
 
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 

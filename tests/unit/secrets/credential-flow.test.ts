@@ -26,7 +26,10 @@ it('resolves ${secret:...} from files into the source credentials and connection
     secrets,
   });
   expect(job.source.config.connection).toMatchObject({ password: 'fs-db-password-123' });
-  expect(job.source.config.credentials).toMatchObject({ bearer: 'fs-api-token-456', api_token: 'env-token-789' });
+  expect(job.source.config.credentials).toMatchObject({
+    bearer: 'fs-api-token-456',
+    api_token: 'env-token-789',
+  });
   // only the source asked for them: the target's block carries none
   expect(JSON.stringify(job.target.config)).not.toContain('fs-');
   for (const v of ['fs-db-password-123', 'fs-api-token-456', 'env-token-789']) {

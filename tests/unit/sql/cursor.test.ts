@@ -27,17 +27,28 @@ describe('cursor predicate', () => {
   });
 
   it('uses now() - N days on a first run with lookback', () => {
-    expect(cursorPredicate({ ...base, lookbackDays: 3 }, pgDialect)).toBe(`q."updated_at" >= now() - interval '3 days'`);
-    expect(cursorPredicate({ ...base, lookbackDays: 3 }, mysqlDialect)).toBe('q.`updated_at` >= NOW(6) - INTERVAL 3 DAY');
+    expect(cursorPredicate({ ...base, lookbackDays: 3 }, pgDialect)).toBe(
+      `q."updated_at" >= now() - interval '3 days'`,
+    );
+    expect(cursorPredicate({ ...base, lookbackDays: 3 }, mysqlDialect)).toBe(
+      'q.`updated_at` >= NOW(6) - INTERVAL 3 DAY',
+    );
   });
 
   it('is strictly after (cursor, key) as a row value in Postgres', () => {
     const plan = { ...base, start: { value: '2024-01-01T10:00:00.123456', pk: [42] } };
-    expect(cursorPredicate(plan, pgDialect)).toBe(`(q."updated_at", q."id") > ('2024-01-01T10:00:00.123456', 42)`);
+    expect(cursorPredicate(plan, pgDialect)).toBe(
+      `(q."updated_at", q."id") > ('2024-01-01T10:00:00.123456', 42)`,
+    );
   });
 
   it('expands the row comparison for MySQL, with exact DATETIME(6) literals', () => {
-    const plan = { ...base, pk: ['a', 'b'], pkKinds: [{ kind: 'utf8' as const }, { kind: 'int64' as const }], start: { value: '2024-01-01T10:00:00.123456Z', pk: ["o'k", 7] } };
+    const plan = {
+      ...base,
+      pk: ['a', 'b'],
+      pkKinds: [{ kind: 'utf8' as const }, { kind: 'int64' as const }],
+      start: { value: '2024-01-01T10:00:00.123456Z', pk: ["o'k", 7] },
+    };
     expect(cursorPredicate(plan, mysqlDialect)).toBe(
       "(q.`updated_at` > CAST('2024-01-01 10:00:00.123456' AS DATETIME(6)) OR (q.`updated_at` = CAST('2024-01-01 10:00:00.123456' AS DATETIME(6)) AND " +
         "(q.`a` > 'o\\'k' OR (q.`a` = 'o\\'k' AND q.`b` > 7))))",
@@ -45,13 +56,24 @@ describe('cursor predicate', () => {
   });
 
   it('quotes string literals for Postgres and casts zoned cursors', () => {
-    const plan = { ...base, cursorKind: { kind: 'timestamptz' as const }, start: { value: "2024-01-01T00:00:00.000001Z", pk: ["it's"] }, pkKinds: [{ kind: 'utf8' as const }] };
-    expect(cursorPredicate(plan, pgDialect)).toBe(`(q."updated_at", q."id") > ('2024-01-01T00:00:00.000001Z'::timestamptz, 'it''s')`);
+    const plan = {
+      ...base,
+      cursorKind: { kind: 'timestamptz' as const },
+      start: { value: '2024-01-01T00:00:00.000001Z', pk: ["it's"] },
+      pkKinds: [{ kind: 'utf8' as const }],
+    };
+    expect(cursorPredicate(plan, pgDialect)).toBe(
+      `(q."updated_at", q."id") > ('2024-01-01T00:00:00.000001Z'::timestamptz, 'it''s')`,
+    );
   });
 
   it('falls back to >= for state without a key (the original layout) and > without any key', () => {
-    expect(cursorPredicate({ ...base, start: { value: '2024-01-01' } }, pgDialect)).toBe(`q."updated_at" >= '2024-01-01'`);
-    expect(cursorPredicate({ ...base, pk: [], pkKinds: [], start: { value: 5 } }, pgDialect)).toBe(`q."updated_at" > 5`);
+    expect(cursorPredicate({ ...base, start: { value: '2024-01-01' } }, pgDialect)).toBe(
+      `q."updated_at" >= '2024-01-01'`,
+    );
+    expect(cursorPredicate({ ...base, pk: [], pkKinds: [], start: { value: 5 } }, pgDialect)).toBe(
+      `q."updated_at" > 5`,
+    );
   });
 });
 
@@ -73,7 +95,11 @@ describe('cursor state', () => {
 
   it('writes {last_value, last_pk, updated_at}', () => {
     const now = new Date('2024-05-01T00:00:00Z');
-    expect(stateEntry({ value: 'v', pk: [1] }, now)).toEqual({ last_value: 'v', last_pk: 1, updated_at: '2024-05-01T00:00:00.000Z' });
+    expect(stateEntry({ value: 'v', pk: [1] }, now)).toEqual({
+      last_value: 'v',
+      last_pk: 1,
+      updated_at: '2024-05-01T00:00:00.000Z',
+    });
     expect(stateEntry({ value: 'v', pk: [1, 'a'] }, now).last_pk).toEqual([1, 'a']);
     expect(stateEntry({ value: 'v', pk: [] }, now).last_pk).toBeNull();
   });
@@ -83,8 +109,21 @@ describe('cursor state', () => {
       ['Updated_At', { kind: 'timestamp' as const }],
       ['id', { kind: 'int64' as const }],
     ]);
-    const inp = { object: 'o', cursorField: 'updated_at', kinds, key: ['id'], state: {}, lookbackDays: 0, keyPath: 'source.tables[0].cursor_field', explicit: true };
-    expect(planCursor(inp, fail)).toMatchObject({ stateKey: 'o.updated_at', cursor: 'Updated_At', pk: ['id'] });
+    const inp = {
+      object: 'o',
+      cursorField: 'updated_at',
+      kinds,
+      key: ['id'],
+      state: {},
+      lookbackDays: 0,
+      keyPath: 'source.tables[0].cursor_field',
+      explicit: true,
+    };
+    expect(planCursor(inp, fail)).toMatchObject({
+      stateKey: 'o.updated_at',
+      cursor: 'Updated_At',
+      pk: ['id'],
+    });
     expect(planCursor({ ...inp, key: ['updated_at', 'id'] }, fail)?.pk).toEqual(['id']);
     expect(() => planCursor({ ...inp, cursorField: 'nope' }, fail)).toThrow(
       'source.tables[0].cursor_field: cursor_field nope is not a column of o (columns: Updated_At, id)',

@@ -1,12 +1,26 @@
-import { RecordBatch } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { BinaryCopyDecoder, numericText, numericUnscaled } from '../../../host/sources/postgres/binary-decoder.js';
-import { planColumn, OID } from '../../../host/sources/postgres/types.js';
+import {
+  BinaryCopyDecoder,
+  numericText,
+  numericUnscaled,
+} from '../../../host/sources/postgres/binary-decoder.js';
+import { OID, planColumn } from '../../../host/sources/postgres/types.js';
 import { BatchAssembler } from '../../../host/sources/sql/batch.js';
-import { createBuilder, DecimalBuilder, Int64Builder, TimestampBuilder } from '../../../host/sources/sql/columns.js';
+import {
+  createBuilder,
+  DecimalBuilder,
+  Int64Builder,
+  TimestampBuilder,
+} from '../../../host/sources/sql/columns.js';
 import { fitsPrecision, textFromUnscaled, unscaledFromText } from '../../../host/sources/sql/decimal.js';
 import { labelFromComment, tagsFromColumns } from '../../../host/sources/sql/tags.js';
-import { formatDate, formatMicros, parseDateText, parseDateTimeText } from '../../../host/sources/sql/time.js';
+import {
+  formatDate,
+  formatMicros,
+  parseDateText,
+  parseDateTimeText,
+} from '../../../host/sources/sql/time.js';
 
 /** numeric send format of base-10000 digits. */
 function numeric(digits: number[], weight: number, sign: number, dscale: number): Buffer {
@@ -15,7 +29,9 @@ function numeric(digits: number[], weight: number, sign: number, dscale: number)
   b.writeInt16BE(weight, 2);
   b.writeUInt16BE(sign, 4);
   b.writeUInt16BE(dscale, 6);
-  digits.forEach((d, i) => b.writeInt16BE(d, 8 + 2 * i));
+  digits.forEach((d, i) => {
+    b.writeInt16BE(d, 8 + 2 * i);
+  });
   return b;
 }
 
@@ -76,7 +92,12 @@ describe('column builders', () => {
     expect(b.valueAt(2)).toBeNull();
     const data = b.finish();
     expect(data.nullCount).toBe(1);
-    expect(Array.from(data.values as BigInt64Array)).toEqual([9223372036854775807n, -5n, 0n, -9223372036854775808n]);
+    expect(Array.from(data.values as BigInt64Array)).toEqual([
+      9223372036854775807n,
+      -5n,
+      0n,
+      -9223372036854775808n,
+    ]);
   });
 
   it('build decimal128 and µs timestamps', () => {
@@ -142,7 +163,7 @@ describe('postgres binary COPY decoder', () => {
       const rows = batches.flatMap((b) => b.toArray().map((r) => r.toJSON()));
       expect(rows.map((r) => r.id)).toEqual([1n, 2n, 3n]);
       expect(rows.map((r) => r.j)).toEqual(['{"a": 1}', null, '[]']);
-      expect(asm.lastPosition()).toEqual({ value: "1999-12-31T23:59:59.999999", pk: [3] });
+      expect(asm.lastPosition()).toEqual({ value: '1999-12-31T23:59:59.999999', pk: [3] });
       expect(String(batches[0]?.schema.fields.map((f) => f.type))).toBe(
         'Int64,Timestamp<MICROSECOND>,Decimal[12e+2],Utf8',
       );
@@ -151,10 +172,15 @@ describe('postgres binary COPY decoder', () => {
   });
 
   it('maps arrays to JSON text and unknown types to their text form in the SELECT list', () => {
-    expect(planColumn('a', 1007, -1, 'integer[]', true)).toMatchObject({ expr: 'to_json(q."a")::text', kind: { kind: 'utf8' } });
+    expect(planColumn('a', 1007, -1, 'integer[]', true)).toMatchObject({
+      expr: 'to_json(q."a")::text',
+      kind: { kind: 'utf8' },
+    });
     expect(planColumn('i', 1186, -1, 'interval', false)).toMatchObject({ expr: 'q."i"::text', wire: 'text' });
     expect(planColumn('n', OID.numeric, -1, 'numeric', false).kind).toEqual({ kind: 'utf8' });
-    expect(planColumn('n', OID.numeric, ((40 << 16) | 2) + 4, 'numeric(40,2)', false).kind).toEqual({ kind: 'utf8' });
+    expect(planColumn('n', OID.numeric, ((40 << 16) | 2) + 4, 'numeric(40,2)', false).kind).toEqual({
+      kind: 'utf8',
+    });
   });
 });
 

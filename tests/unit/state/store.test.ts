@@ -125,7 +125,10 @@ describe('reconcileState', () => {
     const committed = record({ k: { last_value: 5 } });
     const out = await reconcileState(await store.read(), committed, store);
     expect(out).toEqual({ k: { last_value: 5 } });
-    expect(JSON.parse(readFileSync(p, 'utf8'))).toEqual({ k: { last_value: 5 }, _dativo_commit: committed.runId });
+    expect(JSON.parse(readFileSync(p, 'utf8'))).toEqual({
+      k: { last_value: 5 },
+      _dativo_commit: committed.runId,
+    });
   });
 
   it('does not rewrite the file when only key order differs', async () => {
