@@ -28,7 +28,8 @@ export interface RunOptions {
 
 const DEFAULT_BATCH_ROWS = 65_536;
 
-function toReportError(err: unknown): RunReport['errors'][number] {
+/** An error as the run report lists it (also for failures before a run starts). */
+export function toReportError(err: unknown): RunReport['errors'][number] {
   if (err instanceof DativoError) {
     const loc = formatLocation(err.location);
     return {

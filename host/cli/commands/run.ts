@@ -4,7 +4,7 @@ import { createLogger } from '../../observability/logger.js';
 import { assertImplemented } from '../../pipeline/connectors.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
-import { runJob } from '../../pipeline/run-job.js';
+import { runJob, toReportError } from '../../pipeline/run-job.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
@@ -37,7 +37,7 @@ async function runOne(file: string, opts: CommonOptions): Promise<number> {
   } catch (err) {
     printError(err, opts.verbose ?? false);
     if (opts.json)
-      printJson({ job: file, status: 'failed', exitCode: 2, errors: [String((err as Error).message)] });
+      printJson({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
     return 2;
   } finally {
     interrupt.dispose();
