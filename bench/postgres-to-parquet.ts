@@ -25,7 +25,9 @@ const rows = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const table = `bench.events_${rows}`;
 
 function pgEnv(): Record<string, string> {
-  execFileSync('bash', [path.join(REPO, 'scripts/services/start-postgres.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', [path.join(REPO, 'scripts/services/start-postgres.sh')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return parse(readFileSync(path.join(RUN_DIR, 'postgres.env')));
 }
 
@@ -77,7 +79,11 @@ async function runChild(mode: string): Promise<void> {
     const { createLocalSink } = await import('../host/sinks/local/index.js');
     const { createPostgresSource } = await import('../host/sources/postgres/index.js');
     const { silentLogger } = await import('../host/observability/logger.js');
-    const job = await loadJob(path.join(dir, 'job.yaml'), { cwd: REPO, env: { ...process.env, ...env }, stateDir: path.join(dir, 'state') });
+    const job = await loadJob(path.join(dir, 'job.yaml'), {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stateDir: path.join(dir, 'state'),
+    });
     const logger = silentLogger();
     const runId = `bench-${Date.now()}`;
     const sink = createLocalSink(job);
@@ -97,16 +103,44 @@ async function runChild(mode: string): Promise<void> {
     const { createPostgresSource } = await import('../host/sources/postgres/index.js');
     const { silentLogger } = await import('../host/observability/logger.js');
     const source = createPostgresSource(
-      { type: 'postgres', engine: 'native', config: { tables: [{ name: table }], connection: { host: env.PGHOST, port: env.PGPORT, database: env.PGDATABASE, user: env.PGUSER, password: env.PGPASSWORD } }, options: {}, files: [], objects: [], credentials: {} },
+      {
+        type: 'postgres',
+        engine: 'native',
+        config: {
+          tables: [{ name: table }],
+          connection: {
+            host: env.PGHOST,
+            port: env.PGPORT,
+            database: env.PGDATABASE,
+            user: env.PGUSER,
+            password: env.PGPASSWORD,
+          },
+        },
+        options: {},
+        files: [],
+        objects: [],
+        credentials: {},
+      },
       { batchSize: 65_536 },
     );
-    await source.open({ state: {}, logger: silentLogger(), signal: new AbortController().signal, batchSize: 65_536 });
+    await source.open({
+      state: {},
+      logger: silentLogger(),
+      signal: new AbortController().signal,
+      batchSize: 65_536,
+    });
     for await (const b of source.read()) n += b.batch.numRows;
     await source.close();
   } else if (mode === 'source-fetch') {
     // The alternative: a server-side cursor, FETCH 10 000 rows at a time, pg's own row parsing
     // (no Arrow building at all, so this is an upper bound for that design).
-    const c = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), database: env.PGDATABASE, user: env.PGUSER, password: env.PGPASSWORD });
+    const c = new pg.Client({
+      host: env.PGHOST,
+      port: Number(env.PGPORT),
+      database: env.PGDATABASE,
+      user: env.PGUSER,
+      password: env.PGPASSWORD,
+    });
     await c.connect();
     await c.query('BEGIN');
     await c.query(`DECLARE cur NO SCROLL CURSOR FOR SELECT * FROM ${table}`);
@@ -119,7 +153,9 @@ async function runChild(mode: string): Promise<void> {
     await c.end();
   }
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(`${JSON.stringify({ rows: n, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ rows: n, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
 }
 
 interface Result {
@@ -131,7 +167,11 @@ interface Result {
 function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Result {
   // /usr/bin/time -f gives the child's peak RSS (kB) on stderr's last line.
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
   const kb = Number(r.stderr.trim().split('\n').pop());
@@ -142,7 +182,13 @@ function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.e
 
 async function main(): Promise<void> {
   const env = pgEnv();
-  const c = new pg.Client({ host: env.PGHOST, port: Number(env.PGPORT), database: env.PGDATABASE, user: env.PGUSER, password: env.PGPASSWORD });
+  const c = new pg.Client({
+    host: env.PGHOST,
+    port: Number(env.PGPORT),
+    database: env.PGDATABASE,
+    user: env.PGUSER,
+    password: env.PGPASSWORD,
+  });
   await c.connect();
   await c.query('CREATE SCHEMA IF NOT EXISTS bench');
   const exists = await c.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [table]);
@@ -171,10 +217,23 @@ async function main(): Promise<void> {
     // Warm the table into shared buffers / page cache once, so order does not favour anyone.
     measure('psql', ['-X', '-q', '-c', `\\copy (SELECT * FROM ${table}) to '/dev/null'`], psqlEnv);
     const results: [string, Result][] = [
-      ['psql \\copy (text) to stdout', measure('bash', ['-c', `psql -X -q -c "\\copy (SELECT * FROM ${table}) to stdout" > /dev/null`], psqlEnv)],
+      [
+        'psql \\copy (text) to stdout',
+        measure(
+          'bash',
+          ['-c', `psql -X -q -c "\\copy (SELECT * FROM ${table}) to stdout" > /dev/null`],
+          psqlEnv,
+        ),
+      ],
       ['source only: binary COPY → Arrow', measure(tsx, [self, String(rows), '--child=source-copy'])],
-      ['source only: DECLARE CURSOR + FETCH 10k (pg rows, no Arrow)', measure(tsx, [self, String(rows), '--child=source-fetch'])],
-      ['dativo pipeline: source → validate → Parquet → commit', measure(tsx, [self, String(rows), '--child=pipeline', `--dir=${dir}`])],
+      [
+        'source only: DECLARE CURSOR + FETCH 10k (pg rows, no Arrow)',
+        measure(tsx, [self, String(rows), '--child=source-fetch']),
+      ],
+      [
+        'dativo pipeline: source → validate → Parquet → commit',
+        measure(tsx, [self, String(rows), '--child=pipeline', `--dir=${dir}`]),
+      ],
     ];
     const ref = results[0]?.[1] as Result;
     console.log(`\n${rows} rows, table ${table}\n`);
