@@ -36,8 +36,7 @@ async function runOne(file: string, opts: CommonOptions): Promise<number> {
     return report.exitCode;
   } catch (err) {
     printError(err, opts.verbose ?? false);
-    if (opts.json)
-      printJson({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
+    if (opts.json) printJson({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
     return 2;
   } finally {
     interrupt.dispose();
