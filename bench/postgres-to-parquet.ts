@@ -97,7 +97,7 @@ async function runChild(mode: string): Promise<void> {
       await sink.write(v.batch);
       n += v.batch.numRows;
     }
-    await sink.commit({ state: source.checkpoint(), rejects: [] });
+    await sink.commit({ state: source.checkpoint() });
     await source.close();
   } else if (mode === 'source-copy') {
     const { createPostgresSource } = await import('../host/sources/postgres/index.js');

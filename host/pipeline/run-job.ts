@@ -16,6 +16,7 @@ import { acquireLock, createStateStore, reconcileState, stateFileOf } from '../s
 import { deriveTags, tagsToKeyValue } from '../tags/index.js';
 import { createSink, createSource, targetLocation } from './connectors.js';
 import { crashPointFromEnv, dieIfSimulatedCrash } from './crash-hook.js';
+import { createRejectsFile, type RejectsFile } from './rejects-file.js';
 import { countByCode, exitCodeFor, filesOf, type RunReport, type RunStatus } from './report.js';
 
 export interface RunOptions {
@@ -82,6 +83,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
   let sink: Sink | undefined;
   let source: Source | undefined;
   let committing = false;
+  let rejects: RejectsFile | undefined;
   try {
     lock = await acquireLock(job.statePath);
 
@@ -124,7 +126,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     }
 
     const validator = createValidator(job.contract, job.validationMode, { logger: log });
-    const rejects: string[] = [];
+    rejects = createRejectsFile(runId);
     const progress = createProgress(job.name, undefined, opts.progress ?? false);
     const extractStart = Date.now();
     let strictFailed = false;
@@ -135,8 +137,9 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
         report.bytes.read += input.bytesRead ?? 0;
         const result = validator.validate(input);
         report.rows.invalid += result.invalidRows;
-        for (const r of result.rejects) rejects.push(JSON.stringify(r));
         if (job.validationMode === 'strict' && result.invalidRows > 0) strictFailed = true;
+        // A strict failure commits nothing, so its rejects are only reported, not kept.
+        if (!strictFailed) for (const r of result.rejects) await rejects.add(r);
         // After a strict failure keep reading to report every problem, but stage nothing more.
         if (!strictFailed && result.batch.numRows > 0) {
           await sink.write(result.batch);
@@ -174,7 +177,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     const crashAt = crashPointFromEnv();
     const { record } = await sink.commit({
       state: newState,
-      rejects,
+      rejectsFile: await rejects.finish(),
       ...(crashAt ? { _crashAfter: crashAt } : {}),
     } as CommitRequest);
     committing = false;
@@ -201,6 +204,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     return finish(report, status, started, log);
   } finally {
     await source?.close().catch(() => {});
+    await rejects?.dispose();
     await lock?.release().catch(() => {});
   }
 }

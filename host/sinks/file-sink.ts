@@ -307,9 +307,9 @@ export function createFileSink(
       // The map goes first: every recorded file's ids are then in it, and roll-forward never
       // needs to write it. Ids a crashed run added stay assigned to their names, which is harmless.
       if (usedIds) await saveFieldIds(store, opts.layout.assetName, usedIds);
-      const rejects = req.rejects ?? [];
-      if (rejects.length > 0) {
-        await store.putBytes(keys.stagingRejects(id), new TextEncoder().encode(`${rejects.join('\n')}\n`));
+      const rejects = req.rejectsFile;
+      if (rejects) {
+        await store.putFile(keys.stagingRejects(id), rejects);
       }
       const record: CommitRecord = {
         version: 1,
@@ -322,7 +322,7 @@ export function createFileSink(
         rows: files.reduce((n, f) => n + f.rows, 0),
         bytes: files.reduce((n, f) => n + f.bytes, 0),
         state: req.state,
-        ...(rejects.length > 0 ? { rejectsKey: keys.rejects(id) } : {}),
+        ...(rejects ? { rejectsKey: keys.rejects(id) } : {}),
       };
       if (req._crashAfter === 'staged') throw new SimulatedCrash('staged');
       await writeCommitRecord(store, record);

@@ -57,8 +57,8 @@ export interface RecoveryReport {
 
 export interface CommitRequest {
   state: SourceState;
-  /** JSON lines for `_rejects/<run-id>.jsonl`, written at commit. */
-  rejects?: string[];
+  /** A local JSON-lines file of rejected rows, published as `_rejects/<run-id>.jsonl` at commit. */
+  rejectsFile?: string;
 }
 
 export interface CommitResult {

@@ -2,7 +2,7 @@
  * The data plane end to end: the CLI as a subprocess on the real fixture files, every Parquet file
  * read back by DuckDB (never by our writer).
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -68,6 +68,12 @@ describe('original contracts on AdventureWorks and other real files', () => {
     // every issue is on the last (all-commas) line; 16 required fields are missing there
     const lines = new Set(report.validation.firstIssues.map((i: { line: number }) => i.line));
     expect(lines.size).toBe(1);
+    // the row is also in the rejects report, published with the commit
+    const rejects = (await readFile(path.join(out, '_rejects', `${report.runId}.jsonl`), 'utf8')).trim().split('\n');
+    expect(rejects).toHaveLength(1);
+    const reject = JSON.parse(rejects[0]!);
+    expect(reject.line).toBe(12);
+    expect(reject.reasons.map((r: { rule: string }) => r.rule)).toContain('missing_required');
     // fractional timestamps after a space parse (the original failed on them)
     const [ts] = await duck<{ t: string }>(
       `SELECT CAST(max(ModifiedDate) AS VARCHAR) AS t FROM ${parquet()}`,

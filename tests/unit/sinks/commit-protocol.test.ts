@@ -8,6 +8,13 @@ import { createLocalStore } from '../../../host/sinks/store/local.js';
 import type { ObjectStore } from '../../../host/sinks/store/object-store.js';
 import { batchOf, ctx, type Duck, duck, listFiles, T, tempDir, visibleGlob } from './helpers.js';
 
+/** A local JSON-lines file of rejects, as the pipeline hands it to the sink. */
+function rejectsFile(...lines: string[]): string {
+  const file = path.join(tempDir(), 'rejects.jsonl');
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
 let db: Duck;
 beforeAll(async () => {
   db = await duck();
@@ -60,7 +67,11 @@ async function stagedRun(
   await sink.open(ctx(runId, job));
   for (const b of batches(n)) await sink.write(b);
   await expect(
-    sink.commit({ state: { cursor: n }, rejects: ['{"line":3,"error":"bad"}'], _crashAfter: crash }),
+    sink.commit({
+      state: { cursor: n },
+      rejectsFile: rejectsFile('{"line":3,"error":"bad"}'),
+      _crashAfter: crash,
+    }),
   ).rejects.toBeInstanceOf(SimulatedCrash);
 }
 
@@ -81,7 +92,10 @@ describe('commit protocol (architecture §6)', () => {
     );
     expect(marker).toMatchObject({ runId, job: 'job-a', tenant: 'acme' });
 
-    const { record } = await sink.commit({ state: { cursor: 'c1' }, rejects: ['{"row":7}', '{"row":9}'] });
+    const { record } = await sink.commit({
+      state: { cursor: 'c1' },
+      rejectsFile: rejectsFile('{"row":7}', '{"row":9}'),
+    });
     expect(await visible(root)).toEqual({ files: 1, rows: 1000, ids: 1000 });
     expect(record).toMatchObject({
       runId,
