@@ -69,7 +69,9 @@ describe('original contracts on AdventureWorks and other real files', () => {
     const lines = new Set(report.validation.firstIssues.map((i: { line: number }) => i.line));
     expect(lines.size).toBe(1);
     // the row is also in the rejects report, published with the commit
-    const rejects = (await readFile(path.join(out, '_rejects', `${report.runId}.jsonl`), 'utf8')).trim().split('\n');
+    const rejects = (await readFile(path.join(out, '_rejects', `${report.runId}.jsonl`), 'utf8'))
+      .trim()
+      .split('\n');
     expect(rejects).toHaveLength(1);
     const reject = JSON.parse(rejects[0]!);
     expect(reject.line).toBe(12);
