@@ -27,6 +27,30 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const json = (v: unknown): Uint8Array => enc.encode(`${JSON.stringify(v, null, 2)}\n`);
 
+/**
+ * The start of a run on a store, for every sink that stages through this protocol: recover this
+ * job's earlier runs, then mark the new run's staging as ours.
+ */
+export async function beginRun(
+  store: ObjectStore,
+  run: { runId: string; job: string; tenant: string; logger?: Logger },
+  startedAt: Date,
+): Promise<RecoveryReport> {
+  const report = await recover(
+    store,
+    { job: run.job, tenant: run.tenant },
+    { currentRunId: run.runId, ...(run.logger ? { logger: run.logger } : {}) },
+  );
+  await writeStagingMarker(store, {
+    version: 1,
+    runId: run.runId,
+    job: run.job,
+    tenant: run.tenant,
+    startedAt: startedAt.toISOString(),
+  });
+  return report;
+}
+
 /** Written before any staged file, so recovery knows whose staging a directory is. */
 export async function writeStagingMarker(store: ObjectStore, marker: StagingMarker): Promise<void> {
   await store.putBytes(keys.stagingMarker(marker.runId), json(marker));

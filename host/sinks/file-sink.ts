@@ -11,7 +11,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Compression } from '../config/types.js';
 import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { completeCommit, dropStaging, recover, writeCommitRecord, writeStagingMarker } from './commit.js';
+import { beginRun, completeCommit, dropStaging, writeCommitRecord } from './commit.js';
 import { assignFieldIds, type FieldIdMap, loadFieldIds, saveFieldIds } from './field-ids.js';
 import { assertRunId, dataFileKey, ingestDateOf, keys, type TableLayout } from './layout.js';
 import { batchToIpc, rebatch, schemaSignature, withFieldIds } from './parquet/arrow.js';
@@ -246,19 +246,7 @@ export function createFileSink(
       encoder.warmUp();
       const started = now();
       ingestDate = ingestDateOf(started);
-      const report = await recover(
-        store,
-        { job: c.job, tenant: c.tenant },
-        { currentRunId: c.runId, logger: c.logger },
-      );
-      await writeStagingMarker(store, {
-        version: 1,
-        runId: c.runId,
-        job: c.job,
-        tenant: c.tenant,
-        startedAt: started.toISOString(),
-      });
-      return report;
+      return beginRun(store, c, started);
     },
 
     async write(batch) {

@@ -5,7 +5,7 @@
  * is the host's decision, so a trap or timeout can never leave half an output behind.
  */
 import type { PluginSink } from '../plugins/extism/sink.js';
-import { completeCommit, dropStaging, recover, writeCommitRecord, writeStagingMarker } from './commit.js';
+import { beginRun, completeCommit, dropStaging, writeCommitRecord } from './commit.js';
 import { keys, type TableLayout, tableBaseKey } from './layout.js';
 import type { CommitRecord, CommitRequest, CommitResult, Sink, SinkOpenContext, StagedFile } from './sink.js';
 import type { ObjectStore } from './store/object-store.js';
@@ -32,18 +32,7 @@ export function createPluginOutputSink(opts: PluginOutputSinkOptions): Sink {
 
     async open(c) {
       ctx = c;
-      const report = await recover(
-        store,
-        { job: c.job, tenant: c.tenant },
-        { currentRunId: c.runId, logger: c.logger },
-      );
-      await writeStagingMarker(store, {
-        version: 1,
-        runId: c.runId,
-        job: c.job,
-        tenant: c.tenant,
-        startedAt: new Date().toISOString(),
-      });
+      const report = await beginRun(store, c, new Date());
       await plugin.open(c);
       return report;
     },

@@ -4,36 +4,22 @@
  * Date round trip so no precision is lost (JS Date has milliseconds only).
  */
 
+import {
+  civilFromDays as civilFromEpochDays,
+  daysFromCivil as epochDaysFromCivil,
+} from '../../contract/parse/temporal.js';
+
 const US_PER_DAY = 86_400_000_000;
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-/** Civil date of a day count since 1970-01-01 (proleptic Gregorian, Howard Hinnant's algorithm). */
-export function civilFromEpochDays(days: number): [number, number, number] {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
-}
-
-/** Days since 1970-01-01 of a civil date. */
-export function epochDaysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+// One calendar implementation for the whole host: the contract layer's (Howard Hinnant's algorithms).
+export {
+  civilFromDays as civilFromEpochDays,
+  daysFromCivil as epochDaysFromCivil,
+} from '../../contract/parse/temporal.js';
 
 export function formatDate(days: number): string {
   const [y, m, d] = civilFromEpochDays(days);
