@@ -10,26 +10,10 @@
  */
 import type { ConnectionOptions } from 'mysql2';
 import type { ResolvedSource } from '../../config/types.js';
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'number') return String(v);
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-}
-
-function pick(map: Record<string, unknown>, ...keys: string[]): string | undefined {
-  for (const k of keys) {
-    const v = str(map[k]);
-    if (v !== undefined) return v;
-  }
-  return undefined;
-}
+import { connectTimeoutMs, dbEndpoint } from '../sql/connection.js';
 
 export function mysqlConnectionOptions(source: ResolvedSource): ConnectionOptions {
-  const cfg = source.config;
-  const conn = (
-    typeof cfg.connection === 'object' && cfg.connection !== null ? cfg.connection : {}
-  ) as Record<string, unknown>;
-  const cred = source.credentials;
+  const e = dbEndpoint(source, { user: ['MYSQL_USER'], password: ['MYSQL_PASSWORD', 'MYSQL_PWD', 'mysql'] });
   const out: ConnectionOptions = {
     dateStrings: true,
     supportBigNumbers: true,
@@ -37,20 +21,13 @@ export function mysqlConnectionOptions(source: ResolvedSource): ConnectionOption
     decimalNumbers: false,
     jsonStrings: true,
     timezone: 'Z',
-    connectTimeout:
-      typeof source.options.connect_timeout_ms === 'number' ? source.options.connect_timeout_ms : 30_000,
+    connectTimeout: connectTimeoutMs(source),
   };
-  const dsn = pick(cfg, 'dsn', 'connection_string') ?? pick(conn, 'dsn', 'connection_string', 'url', 'uri');
-  if (dsn) out.uri = dsn;
-  const host = pick(conn, 'host', 'hostname');
-  const port = pick(conn, 'port');
-  const database = pick(conn, 'database', 'dbname', 'db');
-  const user = pick(conn, 'user', 'username') ?? pick(cred, 'user', 'username', 'MYSQL_USER');
-  const password = pick(conn, 'password') ?? pick(cred, 'password', 'MYSQL_PASSWORD', 'MYSQL_PWD', 'mysql');
-  if (host) out.host = host;
-  if (port) out.port = Number(port);
-  if (database) out.database = database;
-  if (user) out.user = user;
-  if (password !== undefined) out.password = password;
+  if (e.dsn) out.uri = e.dsn;
+  if (e.host) out.host = e.host;
+  if (e.port) out.port = e.port;
+  if (e.database) out.database = e.database;
+  if (e.user) out.user = e.user;
+  if (e.password !== undefined) out.password = e.password;
   return out;
 }

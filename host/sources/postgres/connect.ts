@@ -6,45 +6,23 @@
  */
 import type { ClientConfig } from 'pg';
 import type { ResolvedSource } from '../../config/types.js';
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'number') return String(v);
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-}
-
-function pick(map: Record<string, unknown>, ...keys: string[]): string | undefined {
-  for (const k of keys) {
-    const v = str(map[k]);
-    if (v !== undefined) return v;
-  }
-  return undefined;
-}
+import { connectTimeoutMs, dbEndpoint, pick } from '../sql/connection.js';
 
 export function pgClientConfig(source: ResolvedSource): ClientConfig {
-  const cfg = source.config;
-  const conn = (
-    typeof cfg.connection === 'object' && cfg.connection !== null ? cfg.connection : {}
-  ) as Record<string, unknown>;
-  const cred = source.credentials;
-  const out: ClientConfig = { application_name: 'dativo' };
-  const dsn = pick(cfg, 'dsn', 'connection_string') ?? pick(conn, 'dsn', 'connection_string', 'url');
-  if (dsn) out.connectionString = dsn;
-  const host = pick(conn, 'host', 'hostname');
-  const port = pick(conn, 'port');
-  const database = pick(conn, 'database', 'dbname', 'db');
-  const user = pick(conn, 'user', 'username') ?? pick(cred, 'user', 'username', 'PGUSER', 'POSTGRES_USER');
-  const password =
-    pick(conn, 'password') ?? pick(cred, 'password', 'PGPASSWORD', 'POSTGRES_PASSWORD', 'postgres');
-  if (host) out.host = host;
-  if (port) out.port = Number(port);
-  if (database) out.database = database;
-  if (user) out.user = user;
-  if (password !== undefined) out.password = password;
-  const sslmode = pick(conn, 'sslmode', 'ssl_mode');
+  const e = dbEndpoint(source, {
+    user: ['PGUSER', 'POSTGRES_USER'],
+    password: ['PGPASSWORD', 'POSTGRES_PASSWORD', 'postgres'],
+  });
+  const out: ClientConfig = { application_name: 'dativo', connectionTimeoutMillis: connectTimeoutMs(source) };
+  if (e.dsn) out.connectionString = e.dsn;
+  if (e.host) out.host = e.host;
+  if (e.port) out.port = e.port;
+  if (e.database) out.database = e.database;
+  if (e.user) out.user = e.user;
+  if (e.password !== undefined) out.password = e.password;
+  const sslmode = pick(e.connection, 'sslmode', 'ssl_mode');
   if (sslmode === 'require' || sslmode === 'verify-ca' || sslmode === 'verify-full') {
     out.ssl = { rejectUnauthorized: sslmode !== 'require' };
   }
-  const timeout = source.options.connect_timeout_ms;
-  out.connectionTimeoutMillis = typeof timeout === 'number' ? timeout : 30_000;
   return out;
 }
