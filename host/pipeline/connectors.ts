@@ -6,9 +6,11 @@
  */
 import path from 'node:path';
 import type { ResolvedJob } from '../config/types.js';
+import { createEngineSource, ENGINES } from '../engines/index.js';
 import { DativoError, type Location } from '../errors.js';
 import { createPluginSink, createPluginSource } from '../plugins/index.js';
 import type { TableLayout } from '../sinks/layout.js';
+import { createIcebergSink, icebergTargetLocation } from '../sinks/iceberg/index.js';
 import { createLocalSink, localTargetRoot } from '../sinks/local/index.js';
 import { createPluginOutputSink } from '../sinks/plugin-outputs.js';
 import { createS3Sink, s3TargetLocation } from '../sinks/s3/index.js';
@@ -23,7 +25,7 @@ const SOURCES = new Set(['csv', 'postgres', 'mysql']);
 import type { Source } from '../sources/source.js';
 
 const OBJECT_STORE_TARGETS = new Set(['s3', 'minio']);
-const TARGETS = new Set(['local', ...OBJECT_STORE_TARGETS]);
+const TARGETS = new Set(['local', 'iceberg', ...OBJECT_STORE_TARGETS]);
 
 function notImplemented(job: ResolvedJob, what: string, keyPath: string): DativoError {
   return new DativoError(
@@ -86,9 +88,10 @@ export function assertImplemented(job: ResolvedJob): void {
     throw notImplemented(job, 'plugins by name', 'target.plugin.name');
   const pluginReader = readerPlugin(job);
   const pluginWriter = writerPlugin(job);
-  if (!pluginReader && !SOURCES.has(source.type))
+  const engineSource = !pluginReader && ENGINES.has(source.engine);
+  if (!pluginReader && !engineSource && !SOURCES.has(source.type))
     throw notImplemented(job, `source connector "${source.type}"`, 'source_connector_path');
-  if (!pluginReader && source.engine !== 'native')
+  if (!pluginReader && !engineSource && source.engine !== 'native')
     throw notImplemented(job, `engine "${source.engine}" for ${source.type}`, 'source');
   if (pluginWriter) return;
   if (!TARGETS.has(target.type))
@@ -102,6 +105,7 @@ export function assertImplemented(job: ResolvedJob): void {
 
 export async function createSource(job: ResolvedJob, batchSize: number): Promise<Source> {
   if (readerPlugin(job)) return createPluginSource(job);
+  if (ENGINES.has(job.source.engine)) return createEngineSource(job, batchSize);
   if (job.source.type === 'postgres') return createPostgresSource(job.source, { batchSize });
   if (job.source.type === 'mysql') return createMysqlSource(job.source, { batchSize });
   return createCsvSource(job.source, { columnNames: job.contract.fields.map((f) => f.name), batchSize });
@@ -123,12 +127,14 @@ export async function createSink(job: ResolvedJob, settings: SinkSettings): Prom
     });
   }
   if (OBJECT_STORE_TARGETS.has(job.target.type)) return createS3Sink(job, settings);
+  if (job.target.type === 'iceberg') return createIcebergSink(job, settings);
   return createLocalSink(job, settings);
 }
 
 /** Where a target writes, for reports (never includes credentials). */
 export function targetLocation(job: ResolvedJob): string | undefined {
   if (OBJECT_STORE_TARGETS.has(job.target.type)) return s3TargetLocation(job);
+  if (job.target.type === 'iceberg') return icebergTargetLocation(job);
   const p = job.target.connection.path;
   return typeof p === 'string' ? p : undefined;
 }

@@ -1,0 +1,86 @@
+/**
+ * The one catalog interface every Iceberg catalog implements (filesystem/S3, REST). It follows the
+ * Iceberg REST catalog protocol's commit model — requirements checked against the current
+ * metadata, then updates applied — so the filesystem catalog and the REST client behave the same
+ * and the test REST server can be the filesystem catalog behind HTTP.
+ *
+ * Shapes are the REST spec's JSON (kebab-case actions); metadata is the table-metadata JSON of
+ * format v2 as parsed by `metadata.ts` (64-bit ids are kept exact: see that module).
+ */
+import type { TableMetadata } from './metadata.js';
+
+export interface TableIdent {
+  namespace: string[];
+  name: string;
+}
+
+export interface LoadedTable {
+  metadataLocation: string;
+  metadata: TableMetadata;
+}
+
+/** REST `TableRequirement`s a commit is conditional on. */
+export type TableRequirement =
+  | { type: 'assert-create' }
+  | { type: 'assert-table-uuid'; uuid: string }
+  | { type: 'assert-ref-snapshot-id'; ref: string; 'snapshot-id': bigint | null }
+  | { type: 'assert-current-schema-id'; 'current-schema-id': number }
+  | { type: 'assert-last-assigned-field-id'; 'last-assigned-field-id': number }
+  | { type: 'assert-default-spec-id'; 'default-spec-id': number };
+
+/** REST `TableUpdate`s (the subset Dativo writes). Schema/snapshot objects are the v2 JSON shapes. */
+export type TableUpdate =
+  | { action: 'add-schema'; schema: unknown; 'last-column-id'?: number }
+  | { action: 'set-current-schema'; 'schema-id': number }
+  | { action: 'add-spec'; spec: unknown }
+  | { action: 'set-default-spec'; 'spec-id': number }
+  | { action: 'add-sort-order'; 'sort-order': unknown }
+  | { action: 'set-default-sort-order'; 'sort-order-id': number }
+  | { action: 'add-snapshot'; snapshot: unknown }
+  | {
+      action: 'set-snapshot-ref';
+      'ref-name': string;
+      type: 'branch' | 'tag';
+      'snapshot-id': bigint;
+    }
+  | { action: 'set-properties'; updates: Record<string, string> }
+  | { action: 'set-location'; location: string };
+
+export interface CreateTableRequest {
+  name: string;
+  /** Defaults to `<warehouse>/<namespace...>/<name>`. */
+  location?: string;
+  schema: unknown;
+  'partition-spec'?: unknown;
+  'write-order'?: unknown;
+  properties?: Record<string, string>;
+}
+
+/** Thrown when a requirement fails (REST 409): reload, rebase, retry. */
+export class CommitConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommitConflictError';
+  }
+}
+
+/**
+ * Thrown when the catalog cannot say whether a commit landed (REST 500/502/504, timeout): the
+ * caller must reload and look for its run id in the snapshot summaries before retrying.
+ */
+export class CommitStateUnknownError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommitStateUnknownError';
+  }
+}
+
+export interface Catalog {
+  readonly kind: 'filesystem' | 'rest';
+  /** Undefined when the table does not exist. */
+  loadTable(id: TableIdent): Promise<LoadedTable | undefined>;
+  /** Creates the namespace if needed; throws CommitConflictError if the table already exists. */
+  createTable(id: TableIdent, req: CreateTableRequest): Promise<LoadedTable>;
+  /** Atomic: all requirements hold and all updates apply, or nothing changes. */
+  commitTable(id: TableIdent, requirements: TableRequirement[], updates: TableUpdate[]): Promise<LoadedTable>;
+}
