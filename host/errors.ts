@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'STATE_CORRUPT'
   | 'SOURCE_NOT_FOUND' // an input file is missing
   | 'CSV_PARSE' // unclosed quote and similar structural errors
+  | 'SOURCE_PROTOCOL' // a source (API, connector) answered something its protocol does not allow
+  | 'SOURCE_HTTP_ERROR' // an API refused a request (4xx other than auth) or kept failing
+  | 'ENGINE_UNAVAILABLE' // the engine a job needs (Docker, bubblewrap, Meltano) is not installed or not running
+  | 'ENGINE_FAILED' // a connector run by an engine failed (crash, protocol error, TRACE ERROR)
   | 'VALIDATION_FAILED' // strict-mode contract violations
   | 'COMMIT_FAILED'
   | 'WRITE_FAILED'

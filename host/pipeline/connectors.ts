@@ -9,18 +9,20 @@ import type { ResolvedJob } from '../config/types.js';
 import { createEngineSource, ENGINES } from '../engines/index.js';
 import { DativoError, type Location } from '../errors.js';
 import { createPluginSink, createPluginSource } from '../plugins/index.js';
-import type { TableLayout } from '../sinks/layout.js';
 import { createIcebergSink, icebergTargetLocation } from '../sinks/iceberg/index.js';
+import type { TableLayout } from '../sinks/layout.js';
 import { createLocalSink, localTargetRoot } from '../sinks/local/index.js';
 import { createPluginOutputSink } from '../sinks/plugin-outputs.js';
 import { createS3Sink, s3TargetLocation } from '../sinks/s3/index.js';
 import type { Sink } from '../sinks/sink.js';
 import { createLocalStore } from '../sinks/store/local.js';
+import { createHubspotSource } from '../sources/api/hubspot.js';
+import { createStripeSource } from '../sources/api/stripe.js';
 import { createCsvSource } from '../sources/csv/index.js';
 import { createMysqlSource } from '../sources/mysql/index.js';
 import { createPostgresSource } from '../sources/postgres/index.js';
 
-const SOURCES = new Set(['csv', 'postgres', 'mysql']);
+const SOURCES = new Set(['csv', 'postgres', 'mysql', 'stripe', 'hubspot']);
 
 import type { Source } from '../sources/source.js';
 
@@ -108,6 +110,10 @@ export async function createSource(job: ResolvedJob, batchSize: number): Promise
   if (ENGINES.has(job.source.engine)) return createEngineSource(job, batchSize);
   if (job.source.type === 'postgres') return createPostgresSource(job.source, { batchSize });
   if (job.source.type === 'mysql') return createMysqlSource(job.source, { batchSize });
+  if (job.source.type === 'stripe')
+    return createStripeSource(job.source, job.contract.fields, job.contract.object, { batchSize });
+  if (job.source.type === 'hubspot')
+    return createHubspotSource(job.source, job.contract.fields, job.contract.object, { batchSize });
   return createCsvSource(job.source, { columnNames: job.contract.fields.map((f) => f.name), batchSize });
 }
 
