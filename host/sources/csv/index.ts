@@ -6,6 +6,7 @@ import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSource } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
+import { mergeBounded } from '../merge.js';
 import type {
   CheckResult,
   DiscoverResult,
@@ -66,17 +67,20 @@ export function createCsvSource(source: ResolvedSource, opts: CsvSourceOptions =
 
     async *read(): AsyncGenerator<SourceBatch> {
       if (!ctx) throw new DativoError('INTERNAL', 'csv source read() before open()');
-      for (const file of toRead) {
-        yield* readCsvFile(file.path, {
-          csv,
-          batchSize: batchSize(),
-          ...(opts.columnNames ? { columnNames: opts.columnNames } : {}),
-          signal: ctx.signal,
-          onComplete: () => {
-            if (incremental) completed[file.stateKey] = fileEntry(file);
-          },
-        });
-      }
+      const signal = ctx.signal;
+      const readers = toRead.map(
+        (file) => () =>
+          readCsvFile(file.path, {
+            csv,
+            batchSize: batchSize(),
+            ...(opts.columnNames ? { columnNames: opts.columnNames } : {}),
+            signal,
+            onComplete: () => {
+              if (incremental) completed[file.stateKey] = fileEntry(file);
+            },
+          }),
+      );
+      yield* mergeBounded(readers, csv.parallelFiles, 2);
     },
 
     checkpoint() {

@@ -17,6 +17,8 @@ export interface CsvOptions {
   /** Rows per batch when set in the options (`batch_size`, `chunk_size`). */
   batchSize?: number;
   maxRowBytes?: number;
+  /** Files read at the same time (`parallel_files`); default 2: one file's I/O overlaps another's parsing. */
+  parallelFiles: number;
 }
 
 function invalid(key: string, message: string): DativoError {
@@ -118,6 +120,7 @@ export function parseCsvOptions(options: Record<string, unknown>): CsvOptions {
     skipRows: count('skip_rows', options.skip_rows ?? options.skiprows, 0) ?? 0,
     nullValues: nullValues.filter((v) => v !== ''),
     encoding: parseEncoding(options.encoding),
+    parallelFiles: count('parallel_files', options.parallel_files, 1) ?? 2,
   };
   const batchSize = count('batch_size', options.batch_size ?? options.chunk_size, 1);
   if (batchSize !== undefined) out.batchSize = batchSize;
