@@ -85,13 +85,14 @@ describe('validate: the original system’s job files load unchanged', () => {
 });
 
 describe('run: connectors that are valid but not built yet fail uniformly', () => {
-  it('an Iceberg target exits 2 with NOT_IMPLEMENTED pointing at the job key', async () => {
+  it('an Iceberg target is built (tests/e2e/iceberg.test.ts): without its endpoint variable it exits 2 naming it', async () => {
     const r = await runCli(['run', '--config', 'tests/fixtures/jobs/adventureworks_person_to_iceberg.yaml'], {
       cwd: ORIGINAL,
-      env: ORIGINAL_ENV,
+      env: { ...ORIGINAL_ENV, S3_ENDPOINT: undefined },
     });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('NOT_IMPLEMENTED');
+    expect(r.stderr).not.toContain('NOT_IMPLEMENTED');
+    expect(r.stderr).toContain('S3_ENDPOINT');
     expect(r.stderr).toMatch(/adventureworks_person_to_iceberg\.yaml:\d+:\d+/);
   });
   it('the original plugin examples: a .so reader is refused for good, a .py one is not implemented', async () => {

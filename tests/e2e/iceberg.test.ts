@@ -1,0 +1,127 @@
+/**
+ * CSV → Iceberg through `dativo run` (the built CLI) on a local warehouse (filesystem catalog),
+ * read back by icebird; a rerun with nothing new commits nothing, and a crash before the commit
+ * leaves the table unchanged.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { icebergMetadata, icebergRead } from 'icebird';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseTableMetadata } from '../../host/iceberg/metadata.js';
+import { reportOf, runCli } from '../helpers/cli.js';
+import { installFileFetch } from '../unit/iceberg/helpers.js';
+
+let tmp: string;
+let restore: () => void;
+beforeAll(() => {
+  restore = installFileFetch();
+});
+afterAll(() => restore());
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'dativo-e2e-ice-'));
+});
+afterEach(() => rm(tmp, { recursive: true, force: true }));
+
+// The recipe's S3 connection template interpolates these; the local warehouse never uses them.
+const ENV = {
+  S3_ENDPOINT: 'http://127.0.0.1:1',
+  AWS_ACCESS_KEY_ID: 'x',
+  AWS_SECRET_ACCESS_KEY: 'y',
+  AWS_REGION: 'us-east-1',
+};
+
+async function writeJob(partitioning?: string[]): Promise<string> {
+  const job = path.join(tmp, 'person_to_iceberg.yaml');
+  await writeFile(
+    job,
+    [
+      'tenant_id: test_tenant',
+      'source_connector: csv',
+      'source_connector_path: connectors/csv.yaml',
+      'target_connector: iceberg',
+      'target_connector_path: connectors/iceberg.yaml',
+      'asset_path: tests/fixtures/original-configs/tests/fixtures/assets/csv/v1.0/person.yaml',
+      'source:',
+      '  files:',
+      '    - path: tests/fixtures/data/adventureworks/Person.csv',
+      '      object: person',
+      'target:',
+      `  warehouse: ${path.join(tmp, 'warehouse')}`,
+      ...(partitioning ? ['  partitioning:', ...partitioning.map((p) => `    - "${p}"`)] : []),
+      'schema_validation_mode: strict',
+      '',
+    ].join('\n'),
+  );
+  return job;
+}
+
+const run = (job: string, extra: Record<string, string> = {}) =>
+  runCli(['run', '--config', job, '--state-dir', path.join(tmp, 'state'), '--json'], {
+    env: { ...ENV, ...extra },
+  });
+
+const tableUrl = () => `${pathToFileURL(path.join(tmp, 'warehouse')).href}/dativo/csv_person`;
+
+describe('dativo run: CSV → Iceberg (filesystem catalog)', () => {
+  it('commits one snapshot icebird reads with the exact 10 rows', async () => {
+    const job = await writeJob();
+    const r = await run(job);
+    expect(r.code, r.stderr).toBe(0);
+    const report = reportOf(r);
+    expect(report.status).toBe('succeeded');
+    expect(report.rows.written).toBe(10);
+    expect(report.target.location).toContain('dativo.csv_person');
+
+    const rows = await icebergRead({ tableUrl: tableUrl() });
+    expect(rows).toHaveLength(10);
+    expect(rows.some((x) => x.LastName === 'Sánchez')).toBe(true);
+    const ids = rows.map((x) => Number(x.BusinessEntityID)).sort((a, b) => a - b);
+    expect(new Set(ids).size).toBe(10);
+
+    const md = await icebergMetadata({ tableUrl: tableUrl() });
+    expect(md['format-version']).toBe(2);
+    const summary = md.snapshots?.[0]?.summary as Record<string, string>;
+    expect(summary['dativo.run-id']).toBe(report.runId);
+    expect(summary['added-records']).toBe('10');
+    // the recipe's ingest_date is not a column: the table is unpartitioned
+    expect(md['partition-specs']?.[0]?.fields).toEqual([]);
+    // the original's table naming and spec §6 properties
+    expect(md.properties?.['asset.name']).toBeDefined();
+  });
+
+  it('a crash before the commit leaves the table without a snapshot; the rerun adds each row once', async () => {
+    const job = await writeJob();
+    const crashed = await run(job, { DATIVO_TEST_CRASH_AT: 'before-record' });
+    expect(crashed.signal).toBe('SIGKILL');
+    const hint = path.join(tmp, 'warehouse/dativo/csv_person/metadata/version-hint.text');
+    const v = (await readFile(hint, 'utf8')).trim();
+    const md = parseTableMetadata(
+      await readFile(path.join(path.dirname(hint), `v${v}.metadata.json`), 'utf8'),
+    );
+    expect(md.snapshots).toHaveLength(0);
+
+    const rerun = await run(job);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(reportOf(rerun).rows.written).toBe(10);
+    expect(await icebergRead({ tableUrl: tableUrl() })).toHaveLength(10);
+    // nothing new: no second snapshot
+    const again = await run(job);
+    expect(again.code).toBe(0);
+    const after = await icebergMetadata({ tableUrl: tableUrl() });
+    expect(after.snapshots).toHaveLength(1);
+  });
+
+  it('partitioned by a transform of a contract column', async () => {
+    const job = await writeJob(['month(ModifiedDate)']);
+    const r = await run(job);
+    expect(r.code, r.stderr).toBe(0);
+    const md = await icebergMetadata({ tableUrl: tableUrl() });
+    expect(md['partition-specs']?.[0]?.fields?.[0]).toMatchObject({
+      name: 'ModifiedDate_month',
+      transform: 'month',
+    });
+    expect(await icebergRead({ tableUrl: tableUrl() })).toHaveLength(10);
+  });
+});
