@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'CSV_PARSE' // unclosed quote and similar structural errors
   | 'SOURCE_PROTOCOL' // a source (API, connector) answered something its protocol does not allow
   | 'SOURCE_HTTP_ERROR' // an API refused a request (4xx other than auth) or kept failing
+  | 'TOOLCHAIN_MISSING' // a build tool (Rust for wasm) is not installed; the message names the packages
   | 'ENGINE_UNAVAILABLE' // the engine a job needs (Docker, bubblewrap, Meltano) is not installed or not running
+  | 'IMAGE_NOT_FOUND' // a connector image is neither local nor pullable
   | 'ENGINE_FAILED' // a connector run by an engine failed (crash, protocol error, TRACE ERROR)
   | 'VALIDATION_FAILED' // strict-mode contract violations
   | 'COMMIT_FAILED'

@@ -41,6 +41,8 @@ export function effectiveIncremental(
 
 export interface EngineChoice {
   engine: string;
+  /** True when the job itself named the engine (not its recipe or the registry). */
+  explicit: boolean;
   /** Where the choice was made, as an effective key path ('' = registry default, located at the connector path). */
   from: KeyPath | undefined;
 }
@@ -50,11 +52,13 @@ export function chooseSourceEngine(
   job: SourceBlock,
   registryDefault: string | undefined,
 ): EngineChoice {
-  if (job.engine_override) return { engine: job.engine_override, from: ['source', 'engine_override'] };
-  if (job.engine?.type) return { engine: job.engine.type, from: ['source', 'engine', 'type'] };
+  if (job.engine_override)
+    return { engine: job.engine_override, from: ['source', 'engine_override'], explicit: true };
+  if (job.engine?.type)
+    return { engine: job.engine.type, from: ['source', 'engine', 'type'], explicit: true };
   if (recipe.default_engine?.type)
-    return { engine: recipe.default_engine.type, from: ['source', 'engine', 'type'] };
-  return { engine: registryDefault ?? 'native', from: undefined };
+    return { engine: recipe.default_engine.type, from: ['source', 'engine', 'type'], explicit: false };
+  return { engine: registryDefault ?? 'native', from: undefined, explicit: false };
 }
 
 export function chooseTargetEngine(
@@ -62,10 +66,11 @@ export function chooseTargetEngine(
   job: TargetBlock,
   registryDefault: string | undefined,
 ): EngineChoice {
-  if (job.engine?.type) return { engine: job.engine.type, from: ['target', 'engine', 'type'] };
+  if (job.engine?.type)
+    return { engine: job.engine.type, from: ['target', 'engine', 'type'], explicit: true };
   if (recipe.default_engine?.type)
-    return { engine: recipe.default_engine.type, from: ['target', 'engine', 'type'] };
-  return { engine: registryDefault ?? 'native', from: undefined };
+    return { engine: recipe.default_engine.type, from: ['target', 'engine', 'type'], explicit: false };
+  return { engine: registryDefault ?? 'native', from: undefined, explicit: false };
 }
 
 /** Effective `source` block (before interpolation). */

@@ -66,6 +66,36 @@ export const sourceSchema = z.looseObject({
     .array(z.looseObject({ name: nonEmpty, object: str.optional(), cursor_field: str.nullable().optional() }))
     .optional(),
   objects: z.array(nonEmpty).optional(),
+  // Several streams in one run, each into its own contract: {stream name: asset_path}. The
+  // original's list form (stream names; `objects` wins) still loads.
+  streams: z
+    .unknown()
+    .superRefine((v, ctx) => {
+      // Checked by hand so an error points at the entry, not at the whole union.
+      const entries: [string | number, unknown][] = Array.isArray(v)
+        ? v.map((x, i) => [i, x])
+        : v && typeof v === 'object'
+          ? Object.entries(v)
+          : [];
+      if (entries.length === 0 && !Array.isArray(v) && !(v && typeof v === 'object')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a map {stream: asset_path} (or a list of stream names)',
+        });
+      }
+      for (const [k, x] of entries) {
+        if (typeof x !== 'string' || x === '') {
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: Array.isArray(v)
+              ? 'a stream name must be a non-empty string'
+              : "must be the path of the stream's contract (asset_path)",
+          });
+        }
+      }
+    })
+    .optional() as z.ZodOptional<z.ZodType<Record<string, string> | string[]>>,
   sheets: z
     .array(
       z.looseObject({

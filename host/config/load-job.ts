@@ -161,6 +161,7 @@ export async function loadJob(file: string, opts: LoadOptions = {}): Promise<Res
     cwd,
     stateDir: opts.stateDir ?? env.STATE_DIR ?? '.local/state',
   });
+  resolvedSource.source.engineExplicit = srcEngine.explicit;
   const resolvedTarget = buildTarget(target, tgtEngine.engine, engines, base, {
     jobPartitioning: jobTarget.partitioning,
     recipePartitioning: tgtRecipe.data.partitioning_default,

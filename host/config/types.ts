@@ -62,6 +62,8 @@ export interface ResolvedSource {
   type: string;
   /** Chosen per architecture §7: engine_override / engine.type, recipe default_engine, registry default. */
   engine: string;
+  /** True when the job named the engine itself (`engine_override` or `engine.type`). */
+  engineExplicit?: boolean;
   /** The merged, interpolated `source` block (job over recipe, deep). */
   config: Record<string, unknown>;
   /**

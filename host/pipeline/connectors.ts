@@ -23,6 +23,12 @@ import { createMysqlSource } from '../sources/mysql/index.js';
 import { createPostgresSource } from '../sources/postgres/index.js';
 
 const SOURCES = new Set(['csv', 'postgres', 'mysql', 'stripe', 'hubspot']);
+/**
+ * Sources the original always read natively, whatever engine their recipe names (its Postgres and
+ * MySQL recipes default to Meltano, which it ignored). Their jobs keep working unchanged; a job
+ * that names an engine itself gets that engine.
+ */
+const NATIVE_UNLESS_JOB_SAYS = new Set(['postgres', 'mysql']);
 
 import type { Source } from '../sources/source.js';
 
@@ -81,6 +87,15 @@ function writerPlugin(job: ResolvedJob): boolean {
   return true;
 }
 
+function nativeByDefault(job: ResolvedJob): boolean {
+  return NATIVE_UNLESS_JOB_SAYS.has(job.source.type) && job.source.engineExplicit !== true;
+}
+
+/** True when an external engine (Airbyte, Singer, Meltano) runs this job's source. */
+function usesEngine(job: ResolvedJob): boolean {
+  return ENGINES.has(job.source.engine) && !nativeByDefault(job);
+}
+
 /** Throws the first reason this job cannot run in this build. Config only, no I/O. */
 export function assertImplemented(job: ResolvedJob): void {
   const { source, target } = job;
@@ -90,10 +105,10 @@ export function assertImplemented(job: ResolvedJob): void {
     throw notImplemented(job, 'plugins by name', 'target.plugin.name');
   const pluginReader = readerPlugin(job);
   const pluginWriter = writerPlugin(job);
-  const engineSource = !pluginReader && ENGINES.has(source.engine);
+  const engineSource = !pluginReader && usesEngine(job);
   if (!pluginReader && !engineSource && !SOURCES.has(source.type))
     throw notImplemented(job, `source connector "${source.type}"`, 'source_connector_path');
-  if (!pluginReader && !engineSource && source.engine !== 'native')
+  if (!pluginReader && !engineSource && source.engine !== 'native' && !nativeByDefault(job))
     throw notImplemented(job, `engine "${source.engine}" for ${source.type}`, 'source');
   if (pluginWriter) return;
   if (!TARGETS.has(target.type))
@@ -107,7 +122,7 @@ export function assertImplemented(job: ResolvedJob): void {
 
 export async function createSource(job: ResolvedJob, batchSize: number): Promise<Source> {
   if (readerPlugin(job)) return createPluginSource(job);
-  if (ENGINES.has(job.source.engine)) return createEngineSource(job, batchSize);
+  if (usesEngine(job)) return createEngineSource(job, batchSize);
   if (job.source.type === 'postgres') return createPostgresSource(job.source, { batchSize });
   if (job.source.type === 'mysql') return createMysqlSource(job.source, { batchSize });
   if (job.source.type === 'stripe')
