@@ -5,8 +5,11 @@
 import { Command, CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
+import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
+import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
+import { workerCommand } from './commands/worker.js';
 import { UsageError } from './options.js';
 import { printError } from './output.js';
 
@@ -26,6 +29,9 @@ export async function main(argv: string[]): Promise<number> {
     validateCommand(setExit),
     checkCommand(setExit),
     discoverCommand(setExit),
+    startCommand(setExit),
+    pluginCommand(setExit),
+    workerCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }

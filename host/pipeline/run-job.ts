@@ -7,7 +7,9 @@ import type { ResolvedJob } from '../config/types.js';
 import { createValidator } from '../contract/validate.js';
 import { DativoError, formatLocation } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { recordRunReport } from '../observability/metrics.js';
 import { createProgress } from '../observability/progress.js';
+import { startStage, traceRun, traceStep } from '../observability/tracing.js';
 import { masker } from '../secrets/masker.js';
 import { newRunId } from '../sinks/run-id.js';
 import type { CommitRecord, CommitRequest, Sink } from '../sinks/sink.js';
@@ -25,6 +27,8 @@ export interface RunOptions {
   /** Rows per batch between source and sink. */
   batchSize?: number;
   progress?: boolean;
+  /** The job's lock (default: the pid lock file beside the state file); queue workers lock in Redis. */
+  lock?: (job: ResolvedJob) => Promise<{ release(): Promise<void> }>;
 }
 
 const DEFAULT_BATCH_ROWS = 65_536;
@@ -49,7 +53,14 @@ function interrupted(signal: AbortSignal): DativoError {
   return new DativoError('INTERRUPTED', `${why}; nothing was committed`);
 }
 
+/** One run, traced (a span per run and stage) and counted in the metrics from its report. */
 export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunReport> {
+  const report = await traceRun(job, () => runJobStages(job, opts));
+  recordRunReport(report);
+  return report;
+}
+
+async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunReport> {
   const runId = newRunId();
   const started = Date.now();
   const log = opts.logger.child({ tenant_id: job.tenantId, job_name: job.name, run_id: runId });
@@ -79,13 +90,14 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     'effective config',
   );
 
-  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
+  let lock: { release(): Promise<void> } | undefined;
   let sink: Sink | undefined;
   let source: Source | undefined;
   let committing = false;
   let rejects: RejectsFile | undefined;
   try {
-    lock = await acquireLock(job.statePath);
+    lock = await (opts.lock ?? ((j: ResolvedJob) => acquireLock(j.statePath)))(job);
+    const openStage = startStage('open');
 
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
     source = await createSource(job, batchSize);
@@ -119,6 +131,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
       ),
     );
     report.tags = kv;
+    openStage.end();
     if (source.nothingNew?.()) {
       await sink.abort('nothing new');
       report.state = state;
@@ -129,13 +142,14 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     rejects = createRejectsFile(runId);
     const progress = createProgress(job.name, undefined, opts.progress ?? false);
     const extractStart = Date.now();
+    const extractStage = startStage('extract');
     let strictFailed = false;
     try {
       for await (const input of source.read()) {
         if (opts.signal.aborted) throw interrupted(opts.signal);
         report.rows.read += input.batch.numRows + (input.rowErrors?.length ?? 0);
         report.bytes.read += input.bytesRead ?? 0;
-        const result = validator.validate(input);
+        const result = traceStep('validate', () => validator.validate(input), { rows: input.batch.numRows });
         report.rows.invalid += result.invalidRows;
         if (job.validationMode === 'strict' && result.invalidRows > 0) strictFailed = true;
         // A strict failure commits nothing, so its rejects are only reported, not kept.
@@ -151,6 +165,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
       progress.stop();
     }
     report.durationsMs.extract = Date.now() - extractStart;
+    extractStage.end();
     const summary = validator.summary();
     report.validation = {
       mode: job.validationMode,
@@ -172,6 +187,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     }
 
     const commitStart = Date.now();
+    const commitStage = startStage('commit');
     committing = true;
     const newState = source.checkpoint();
     const crashAt = crashPointFromEnv();
@@ -183,6 +199,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
     committing = false;
     await stateStore.write(stateFileOf(record));
     report.durationsMs.commit = Date.now() - commitStart;
+    commitStage.end();
     report.state = record.state;
     recordCommit(report, record);
     log.info(

@@ -1,10 +1,13 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { findJobFiles } from '../../config/find-jobs.js';
 import { createLogger } from '../../observability/logger.js';
+import { writeMetricsFile } from '../../observability/metrics.js';
+import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { assertImplemented } from '../../pipeline/connectors.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
-import { runJob, toReportError } from '../../pipeline/run-job.js';
+import { toReportError } from '../../pipeline/run-job.js';
+import { runStreams } from '../../pipeline/run-streams.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
@@ -28,7 +31,7 @@ async function runOne(file: string, opts: CommonOptions): Promise<number> {
     // The job's own logging level applies unless --verbose asks for everything.
     if (!opts.verbose)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
-    const report = await runJob(job, { logger, signal: interrupt.signal, progress: !opts.json });
+    const report = await runStreams(job, { logger, signal: interrupt.signal, progress: !opts.json });
     if (opts.json) printJson(report);
     else printLine(summaryLine(report));
     // A failed run always explains itself on stderr, also when stdout carries the JSON report.
@@ -50,6 +53,27 @@ export function runCommand(setExit: (code: number) => void): Command {
       'after',
       '\nExamples:\n  $ dativo run --config examples/quickstart/job.yaml\n  $ dativo run --job-dir jobs/acme --json\n\nExit codes: 0 success (also "nothing new"), 1 finished with warn-mode validation errors, 2 failed.',
     );
+  // Observability of one-shot runs: a Prometheus textfile written after the runs, and traces.
+  let tracing: Tracing | undefined;
+  cmd
+    .addOption(
+      new Option('--metrics-file <file>', 'write run metrics as a Prometheus textfile').env(
+        'DATIVO_METRICS_FILE',
+      ),
+    )
+    .option(
+      '--otlp-endpoint <url>',
+      'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
+    )
+    .hook('preAction', (c) => {
+      const url = c.opts().otlpEndpoint as string | undefined;
+      tracing = startTracing(url ? { endpoint: url } : {});
+    })
+    .hook('postAction', async (c) => {
+      const file = c.opts().metricsFile as string | undefined;
+      if (file) await writeMetricsFile(file);
+      await tracing?.shutdown();
+    });
   withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
     requireOneOf(opts, true);
     if (opts.config) return setExit(await runOne(opts.config, opts));

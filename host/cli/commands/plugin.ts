@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { pluginBuildCommand } from './plugin-build.js';
+import { pluginInitCommand } from './plugin-init.js';
+import { pluginTestCommand } from './plugin-test.js';
+
+/** `dativo plugin init | build | test`: from nothing to a tested WebAssembly plugin. */
+export function pluginCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('plugin')
+    .description('Write plugins: scaffold (init), compile (build) and check (test) them')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ dativo plugin init --lang rust my-reader\n  $ dativo plugin build my-reader\n  $ dativo plugin test my-reader',
+    );
+  for (const sub of [pluginInitCommand(setExit), pluginBuildCommand(setExit), pluginTestCommand(setExit)]) {
+    cmd.addCommand(sub.exitOverride());
+  }
+  return cmd;
+}

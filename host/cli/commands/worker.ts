@@ -1,0 +1,149 @@
+/**
+ * `dativo worker`: take queued runs from Redis and run them until SIGTERM. The first SIGTERM/SIGINT
+ * stops taking runs and lets the running ones finish; a second one interrupts them (nothing
+ * partial is committed) and puts them back in the queue for another worker.
+ */
+import { Command, Option } from 'commander';
+import { createLogger } from '../../observability/logger.js';
+import { enableProcessMetrics } from '../../observability/metrics.js';
+import { startTracing } from '../../observability/tracing.js';
+import { parseTenantConcurrency, startWorker } from '../../orchestrator/worker.js';
+import { type MetricsServer, startMetricsServer } from '../../orchestrator/worker-http.js';
+import { UsageError } from '../options.js';
+import { printLine } from '../output.js';
+
+interface WorkerFlags {
+  redis?: string;
+  concurrency: string;
+  tenantConcurrency?: string;
+  queue?: string;
+  prefix?: string;
+  name?: string;
+  lockDuration: string;
+  metricsPort?: string;
+  metricsHost: string;
+  otlpEndpoint?: string;
+  mode: 'self_hosted' | 'cloud';
+  secretManager?: string;
+  secretsDir?: string;
+  secretManagerConfig?: string;
+  stateDir?: string;
+  verbose?: boolean;
+}
+
+function positiveInt(flag: string, text: string, min = 1): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${text}"`);
+  return n;
+}
+
+export function workerCommand(setExit: (code: number) => void): Command {
+  return new Command('worker')
+    .description('Take queued runs from Redis (BullMQ) and run them; start as many as you like, anywhere')
+    .addOption(
+      new Option('--redis <url>', 'Redis URL, e.g. redis://host:6379 (the queue `start` writes to)').env(
+        'DATIVO_REDIS_URL',
+      ),
+    )
+    .option('--concurrency <n>', 'runs at once in this worker', '1')
+    .option('--tenant-concurrency <list>', 'per-tenant limit in this worker: TENANT=N,...; * for the rest')
+    .option('--queue <name>', 'queue name (default dativo-runs)')
+    .option('--prefix <prefix>', 'Redis key prefix (default dativo)')
+    .option('--name <name>', 'worker name shown on the runs it takes (default host:pid)')
+    .option(
+      '--lock-duration <ms>',
+      'how long a dead worker holds its runs before another takes them over',
+      '30000',
+    )
+    .addOption(
+      new Option('--metrics-port <port>', 'serve /metrics and /healthz on this port (0: any free port)').env(
+        'DATIVO_METRICS_PORT',
+      ),
+    )
+    .option('--metrics-host <host>', 'address the metrics listener binds', '0.0.0.0')
+    .option(
+      '--otlp-endpoint <url>',
+      'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
+    )
+    .addOption(
+      new Option('--mode <mode>', 'deployment mode').choices(['self_hosted', 'cloud']).default('self_hosted'),
+    )
+    .addOption(
+      new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env(
+        'DATIVO_SECRET_MANAGER',
+      ),
+    )
+    .option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)', '/secrets')
+    .addOption(
+      new Option('--secret-manager-config <pathOrJson>', 'secret manager settings').env(
+        'DATIVO_SECRET_MANAGER_CONFIG',
+      ),
+    )
+    .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
+    .option('--verbose', 'debug logs')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ dativo worker --redis redis://queue:6379 --concurrency 4 --tenant-concurrency acme=2,*=1 --metrics-port 9464',
+    )
+    .action(async (flags: WorkerFlags) => {
+      if (!flags.redis) throw new UsageError('--redis (or $DATIVO_REDIS_URL) is required');
+      const concurrency = positiveInt('--concurrency', flags.concurrency);
+      const lockDurationMs = positiveInt('--lock-duration', flags.lockDuration, 1000);
+      let tenantConcurrency: Record<string, number> | undefined;
+      try {
+        if (flags.tenantConcurrency) tenantConcurrency = parseTenantConcurrency(flags.tenantConcurrency);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const logger = createLogger({ level: flags.verbose ? 'debug' : undefined });
+      const tracing = startTracing(flags.otlpEndpoint ? { endpoint: flags.otlpEndpoint } : {});
+      let metrics: MetricsServer | undefined;
+      if (flags.metricsPort !== undefined) {
+        enableProcessMetrics();
+        metrics = await startMetricsServer(
+          positiveInt('--metrics-port', flags.metricsPort, 0),
+          flags.metricsHost,
+        );
+      }
+      const worker = await startWorker({
+        redis: flags.redis,
+        logger,
+        concurrency,
+        lockDurationMs,
+        load: {
+          mode: flags.mode,
+          secretManager: flags.secretManager,
+          secretsDir: flags.secretsDir,
+          secretManagerConfig: flags.secretManagerConfig,
+          stateDir: flags.stateDir,
+        },
+        ...(tenantConcurrency ? { tenantConcurrency } : {}),
+        ...(flags.queue ? { queueName: flags.queue } : {}),
+        ...(flags.prefix ? { prefix: flags.prefix } : {}),
+        ...(flags.name ? { name: flags.name } : {}),
+      });
+      printLine(
+        `worker ${worker.name} ready (concurrency ${concurrency})${metrics ? `; metrics on ${metrics.url}` : ''}`,
+      );
+
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const onSignal = (sig: NodeJS.Signals) => {
+          if (!stopping) {
+            stopping = true;
+            printLine(`worker ${worker.name}: ${sig}, finishing running runs (again to interrupt them)`);
+            void worker.close().then(resolve, resolve);
+          } else {
+            printLine(`worker ${worker.name}: ${sig} again, interrupting; the runs go back to the queue`);
+            void worker.close({ interrupt: true }).then(resolve, resolve);
+          }
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+      await metrics?.close();
+      await tracing.shutdown();
+      setExit(0);
+    });
+}

@@ -1,0 +1,101 @@
+/**
+ * The orchestrator as a service: runner config → executor → scheduler (its events counted in the
+ * metrics) → HTTP API with `/metrics`. `dativo start` calls this and only adds flags, signals and
+ * tracing. Everything fails before anything starts: a bad config section, a job that does not load,
+ * a missing API token, a port in use.
+ */
+import type { Hono } from 'hono';
+import { createApiApp } from '../api/app.js';
+import { listen, type RunningServer } from '../api/server.js';
+import { loadApiToken } from '../api/token.js';
+import { loadJobForCli } from '../cli/load.js';
+import type { Logger } from '../observability/logger.js';
+import { type Clock, systemClock } from './clock.js';
+import type { RunExecutor } from './executor.js';
+import type { JobLoadOptions } from './in-process.js';
+import type { RunnerConfig } from './runner-config.js';
+import { metricsEnabled } from './runner-sections.js';
+import { createScheduler, type JobInfo, type Scheduler } from './scheduler.js';
+import { observeScheduler } from './scheduler-metrics.js';
+import { selectExecutor } from './select-executor.js';
+
+export interface ServiceOptions {
+  runner: RunnerConfig;
+  logger: Logger;
+  load: JobLoadOptions;
+  /** Secret manager settings for the API token (the same flags as for jobs). */
+  secrets: { secretManager?: string; secretsDir?: string; secretManagerConfig?: string };
+  api?: { enabled: boolean; host: string; port: number };
+  clock?: Clock;
+  executor?: RunExecutor;
+  /**
+   * Count the scheduler's events in the process's metrics and serve `/metrics` on the API (default:
+   * the runner config's `metrics.enabled`, true).
+   */
+  metrics?: boolean;
+  /** Called with the app before it listens, to add routes. */
+  extendApi?: (app: Hono, scheduler: Scheduler) => void;
+}
+
+export interface OrchestratorService {
+  scheduler: Scheduler;
+  server?: RunningServer;
+  stop(graceMs: number): Promise<void>;
+}
+
+export async function startOrchestrator(opts: ServiceOptions): Promise<OrchestratorService> {
+  const { runner, logger } = opts;
+  const api = opts.api ?? runner.api;
+  const metrics = opts.metrics ?? metricsEnabled(runner);
+  // The token first: a service that cannot be reached safely should not start running jobs.
+  const token = api.enabled
+    ? await loadApiToken(runner.api, { ...opts.secrets, env: process.env }, runner.locate('api.token_secret'))
+    : undefined;
+  const jobInfo = async (file: string): Promise<JobInfo> => {
+    const job = await loadJobForCli(file, { ...opts.load });
+    return { name: job.name, tenant: job.tenantId, retry: job.retry };
+  };
+  const executor = opts.executor ?? (await selectExecutor(runner, { logger, load: opts.load }));
+  const scheduler = createScheduler({
+    schedules: runner.schedules,
+    executor,
+    clock: opts.clock ?? systemClock(),
+    logger,
+    jobInfo,
+    ...(runner.concurrencyPerTenant !== undefined
+      ? { concurrencyPerTenant: runner.concurrencyPerTenant }
+      : {}),
+    ...(runner.maxConcurrentRuns !== undefined ? { maxConcurrentRuns: runner.maxConcurrentRuns } : {}),
+  });
+  const unobserve = metrics ? observeScheduler(scheduler) : () => {};
+  try {
+    await scheduler.start();
+  } catch (err) {
+    unobserve();
+    await executor.close?.();
+    throw err;
+  }
+  let server: RunningServer | undefined;
+  if (token !== undefined) {
+    const app = createApiApp({ scheduler, token, logger, metrics });
+    opts.extendApi?.(app, scheduler);
+    try {
+      server = await listen(app, api.host, api.port);
+    } catch (err) {
+      await scheduler.stop({ graceMs: 0 });
+      unobserve();
+      throw err;
+    }
+    logger.info({ event_type: 'api_listening', url: server.url }, `API listening on ${server.url}`);
+  }
+  return {
+    scheduler,
+    ...(server ? { server } : {}),
+    async stop(graceMs) {
+      // Stop the API last but refuse new triggers at once: stop() flips the scheduler's state first.
+      await scheduler.stop({ graceMs });
+      await server?.close();
+      unobserve();
+    },
+  };
+}

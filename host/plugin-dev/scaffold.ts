@@ -1,0 +1,112 @@
+/**
+ * `dativo plugin init --lang rust NAME`: a working reader in any folder, from
+ * `plugin-pdk/templates/rust-reader`. The template is a member of the plugin workspace (so CI
+ * builds it); the copy becomes its own workspace root with an absolute path to this Dativo's PDK,
+ * the workspace's cargo config and profile, and a manifest awaiting its first build.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DativoError } from '../errors.js';
+import { MANIFEST_FILE, parseManifest } from '../plugins/manifest.js';
+import { pluginCargoConfig, workspaceProfiles } from './cargo-config.js';
+import { setManifestEntry, UNBUILT_SHA256 } from './manifest-edit.js';
+import { dativoRoot, pdkRustDir, templateDir } from './paths.js';
+
+export const LANGUAGES = ['rust'] as const;
+export type PluginLanguage = (typeof LANGUAGES)[number];
+
+/** The template's own names, replaced by the plugin's. */
+const TEMPLATE_PACKAGE = 'rust-reader-template';
+const TEMPLATE_CRATE = 'rust_reader_template';
+/** Never copied from the template folder. */
+const SKIP = new Set(['target', '.cargo', 'Cargo.lock']);
+
+export interface InitOptions {
+  name: string;
+  lang?: PluginLanguage;
+  /** Target folder (default ./NAME). */
+  dir?: string;
+  /** The Dativo install to build against (default: this one). */
+  root?: string;
+}
+
+export interface InitResult {
+  dir: string;
+  files: string[];
+}
+
+function fail(message: string, details?: Record<string, unknown>): DativoError {
+  return new DativoError('CONFIG_INVALID', message, details ? { details } : {});
+}
+
+function copyTree(
+  src: string,
+  dest: string,
+  rewrite: (rel: string, text: string) => string,
+  rel = '',
+): string[] {
+  const files: string[] = [];
+  mkdirSync(path.join(dest, rel), { recursive: true });
+  for (const entry of readdirSync(path.join(src, rel)).sort()) {
+    if (SKIP.has(entry) || entry.endsWith('.wasm')) continue;
+    const r = path.join(rel, entry);
+    if (statSync(path.join(src, r)).isDirectory()) files.push(...copyTree(src, dest, rewrite, r));
+    else {
+      writeFileSync(path.join(dest, r), rewrite(r, readFileSync(path.join(src, r), 'utf8')));
+      files.push(r);
+    }
+  }
+  return files;
+}
+
+/** Cargo.toml: the plugin's names, the absolute PDK path, its own workspace, the shared profile. */
+function rewriteCargoToml(text: string, pkg: string, pdk: string, root: string): string {
+  const withPdk = text.replace(
+    /^dativo-pdk\s*=\s*\{[^}\n]*\}/m,
+    `dativo-pdk = { path = ${JSON.stringify(pdk)} }`,
+  );
+  if (withPdk === text) throw fail('template Cargo.toml has no `dativo-pdk = { path = ... }` dependency');
+  return (
+    `${withPdk.split(TEMPLATE_PACKAGE).join(pkg).trimEnd()}\n\n` +
+    '# Its own workspace: a plugin folder inside another cargo workspace must not join it.\n[workspace]\n\n' +
+    `# Same profile as the Dativo plugin workspace, so the shared std build is reused.\n${workspaceProfiles(root)}`
+  );
+}
+
+export function initPlugin(opts: InitOptions): InitResult {
+  const lang = opts.lang ?? 'rust';
+  if (!LANGUAGES.includes(lang)) throw fail(`--lang ${lang}: only ${LANGUAGES.join(', ')} is supported`);
+  const name = opts.name;
+  if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
+    throw fail(
+      `plugin name "${name}": use lower-case letters, digits, "-" and "_", starting with a letter (it names the crate and the manifest)`,
+    );
+  }
+  const root = opts.root ?? dativoRoot();
+  const template = templateDir(lang, 'reader', root);
+  if (!existsSync(template)) throw new DativoError('CONFIG_NOT_FOUND', `no plugin template at ${template}`);
+  const dir = path.resolve(opts.dir ?? name);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw fail(`${dir} exists and is not a folder`);
+    const entries = readdirSync(dir);
+    if (entries.length > 0) {
+      throw fail(
+        `${dir} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); plugin init never overwrites files: choose an empty or new folder with --dir`,
+      );
+    }
+  }
+  const crate = name.replace(/-/g, '_');
+  const pdk = pdkRustDir(root);
+  const files = copyTree(template, dir, (rel, text) => {
+    if (rel === 'Cargo.toml') return rewriteCargoToml(text, name, pdk, root);
+    return text.split(TEMPLATE_PACKAGE).join(name).split(TEMPLATE_CRATE).join(crate);
+  });
+  mkdirSync(path.join(dir, '.cargo'), { recursive: true });
+  writeFileSync(path.join(dir, '.cargo', 'config.toml'), pluginCargoConfig(root));
+  files.push(path.join('.cargo', 'config.toml'));
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) throw fail(`template ${template} has no ${MANIFEST_FILE}`);
+  setManifestEntry(manifestPath, { file: `${crate}.wasm`, sha256: UNBUILT_SHA256 });
+  parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath);
+  return { dir, files: files.sort() };
+}
