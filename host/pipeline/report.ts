@@ -16,7 +16,16 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   durationsMs: { total: number; extract: number; commit: number };
-  source: { type: string; engine: string; files: string[] };
+  source: {
+    type: string;
+    engine: string;
+    files: string[];
+    /** Engine sources: what isolated the connector. */
+    sandbox?: 'docker' | 'bubblewrap' | 'none';
+    /** Set when a local connector ran without a sandbox because the job said `unsandboxed: true`. */
+    unsandboxed?: true;
+    image?: string;
+  };
   target: { type: string; location?: string };
   contract?: { id: string; name: string; version: string };
   rows: { read: number; written: number; invalid: number };

@@ -117,6 +117,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const state: SourceState = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
 
     await source.open({ state, logger: log, signal: opts.signal, batchSize });
+    noteSandbox(report, source, log);
     Object.assign(
       kv,
       tagsToKeyValue(
@@ -223,6 +224,21 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     await source?.close().catch(() => {});
     await rejects?.dispose();
     await lock?.release().catch(() => {});
+  }
+}
+
+/** The report says how an engine's connector was isolated, and flags a run without a sandbox. */
+function noteSandbox(report: RunReport, source: Source, log: Logger): void {
+  const info = source.runInfo?.();
+  if (!info) return;
+  report.source.sandbox = info.sandbox;
+  if (info.image) report.source.image = info.image;
+  if (info.unsandboxed) {
+    report.source.unsandboxed = true;
+    log.warn(
+      { event_type: 'source_unsandboxed', sandbox: info.sandbox },
+      'the connector runs without a sandbox (unsandboxed: true): it can read and reach what this process can',
+    );
   }
 }
 

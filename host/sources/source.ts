@@ -57,6 +57,14 @@ export interface DiscoverResult {
   metadata: Record<string, unknown>;
 }
 
+export interface SourceRunInfo {
+  /** What isolates the connector: a container, bubblewrap, or nothing. */
+  sandbox: 'docker' | 'bubblewrap' | 'none';
+  /** True when the job asked to run a local connector without a sandbox (`unsandboxed: true`). */
+  unsandboxed: boolean;
+  image?: string;
+}
+
 export interface Source {
   readonly kind: string;
   open(ctx: SourceOpenContext): Promise<void>;
@@ -68,6 +76,8 @@ export interface Source {
   sourceTags?(): Record<string, string>;
   /** True when open() found nothing new to read (incremental). */
   nothingNew?(): boolean;
+  /** How the source's code runs (engine sources), for the run report. */
+  runInfo?(): SourceRunInfo;
   check(): Promise<CheckResult>;
   discover(): Promise<DiscoverResult>;
   close(): Promise<void>;
