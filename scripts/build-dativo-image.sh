@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/services/lib.sh"
 
 IMAGE="${DATIVO_IMAGE:-dativo:local}"
 BASE="dativo-test/node20-base:local"
-CACHE_DIR="${DATIVO_CACHE_DIR:-$RUN_DIR/cache}"
+CACHE_DIR="${DATIVO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dativo}"
 NODE_BIN="$(command -v node)"
 "$SERVICES_DIR/start-docker.sh" >/dev/null
 

@@ -5,7 +5,7 @@
 #   2. that rootfs imported as dativo-test/debian-py:<rootfs-hash>;
 #   3. the tap copied in: dativo-test/singer-tap:local, labelled with a content hash.
 # Each step is skipped when its output exists with the same content hash, so a warm run takes well
-# under a second. The rootfs cache lives in $DATIVO_CACHE_DIR (default <repo>/.run/cache): a CI
+# under a second. The rootfs cache lives in $DATIVO_CACHE_DIR (default ~/.cache/dativo, outside the clone): a CI
 # that keeps that folder between runs skips the ~1 min debootstrap.
 #
 #   scripts/build-singer-image.sh             build (or reuse) the tap image; prints its tag
@@ -13,7 +13,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/services/lib.sh"
 
 TAP_IMAGE="${SINGER_TAP_IMAGE:-dativo-test/singer-tap:local}"
-CACHE_DIR="${DATIVO_CACHE_DIR:-$RUN_DIR/cache}"
+CACHE_DIR="${DATIVO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dativo}"
 SUITE=bookworm
 INCLUDE=python3,libstdc++6
 TAP_DIR="$REPO_ROOT/tests/fixtures/connectors/singer-tap"
