@@ -5,3 +5,5 @@ cd "$(dirname "$0")"
 bash stop-radosgw.sh
 bash stop-postgres.sh
 bash stop-mariadb.sh
+bash stop-redis.sh
+bash stop-docker.sh

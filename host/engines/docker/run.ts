@@ -1,0 +1,239 @@
+/**
+ * One connector process in a hardened container: read-only root, every capability dropped,
+ * no-new-privileges, a non-root user, memory/CPU/pids limits, network `none` (or `host` when the
+ * job grants egress: that shares the host's network namespace, loopback included, so it isolates
+ * nothing network-wise), an empty environment, and one read-only bind: the config directory.
+ *
+ * stdout is a pull-based byte stream (see demux.ts); stderr is kept as a bounded, masked tail for
+ * error messages and handed line by line to `onStderrLine`.
+ */
+import Docker from 'dockerode';
+import { DativoError, type Location } from '../../errors.js';
+import { masker } from '../../secrets/masker.js';
+import { demux } from './demux.js';
+import { type PullPolicy, type ResolvedImage, resolveImage } from './image.js';
+
+export type NetworkMode = 'none' | 'host';
+
+export interface ContainerLimits {
+  memoryMb: number;
+  /** Fractional CPUs (0.5 = half a core). */
+  cpus: number;
+  pids: number;
+  /** Size of the writable /tmp tmpfs (the only writable path). */
+  tmpMb: number;
+}
+
+export const DEFAULT_LIMITS: ContainerLimits = { memoryMb: 1024, cpus: 1, pids: 256, tmpMb: 64 };
+
+export interface ContainerSpec {
+  image: string;
+  /** Digest pin (sha256:...), also accepted as `image@sha256:...`. */
+  digest?: string;
+  pull?: PullPolicy;
+  /** Job key that named the image, for error messages. */
+  imageKeyPath?: string;
+  imageLocation?: Location;
+  /** Replaces the image's CMD (the ENTRYPOINT stays), e.g. ['read', '--config', '/config/config.json']. */
+  args: string[];
+  /** Overrides the image's ENTRYPOINT (tests and benchmarks only). */
+  entrypoint?: string[];
+  network: NetworkMode;
+  /** Host directory mounted read-only at `configMount`. */
+  configDir?: string;
+  configMount?: string;
+  limits?: Partial<ContainerLimits>;
+  /** uid:gid inside the container; root (0) is refused. */
+  user?: string;
+  /** Extra environment; empty by default (secrets travel only in the config directory). */
+  env?: Record<string, string>;
+  /** Extra container labels (e.g. the job), for finding a run's containers. */
+  labels?: Record<string, string>;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  oomKilled: boolean;
+  /** True when stop() had to kill it after the grace period. */
+  killed: boolean;
+}
+
+export interface RunningContainer {
+  readonly id: string;
+  readonly image: ResolvedImage;
+  /** stdout bytes, read on demand. Iterate once. */
+  readonly stdout: AsyncIterable<Buffer>;
+  /** The last bytes of stderr, masked. */
+  stderrTail(): string;
+  wait(): Promise<ExitStatus>;
+  /** SIGTERM, then SIGKILL after `graceMs`. Safe to call more than once or after exit. */
+  stop(graceMs: number): Promise<void>;
+  /** Stops (if needed) and removes the container. */
+  remove(): Promise<void>;
+}
+
+export interface RunOptions {
+  docker?: Docker;
+  onStderrLine?: (line: string) => void;
+  /** Bytes of stderr kept for error messages (default 16 KiB). */
+  stderrTailBytes?: number;
+}
+
+let shared: Docker | undefined;
+
+/** The engine client: DOCKER_HOST if set, else the default socket. */
+export function dockerClient(): Docker {
+  shared ??= new Docker();
+  return shared;
+}
+
+/** Throws ENGINE_UNAVAILABLE with a hint when no Docker engine answers. */
+export async function assertDockerReady(docker: Docker = dockerClient()): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new DativoError(
+      'ENGINE_UNAVAILABLE',
+      `no Docker engine answers (${(err as Error).message}); start one (scripts/services/start-docker.sh) or set DOCKER_HOST`,
+      { retryable: true, cause: err },
+    );
+  }
+}
+
+function parseUser(user: string): { uid: number; gid: number } {
+  const [u, g] = user.split(':');
+  const uid = Number(u);
+  const gid = Number(g ?? u);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0 || gid <= 0) {
+    throw new DativoError('CONFIG_INVALID', `container user "${user}" must be a numeric non-root uid[:gid]`);
+  }
+  return { uid, gid };
+}
+
+export function hostConfig(spec: ContainerSpec): Docker.HostConfig {
+  const l = { ...DEFAULT_LIMITS, ...spec.limits };
+  const mount = spec.configMount ?? '/config';
+  return {
+    ReadonlyRootfs: true,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Privileged: false,
+    NetworkMode: spec.network,
+    Memory: l.memoryMb * 1024 * 1024,
+    MemorySwap: l.memoryMb * 1024 * 1024,
+    NanoCpus: Math.round(l.cpus * 1e9),
+    PidsLimit: l.pids,
+    // An init as PID 1 forwards SIGTERM; a shell as PID 1 would ignore it and always need a kill.
+    Init: true,
+    IpcMode: 'private',
+    Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${l.tmpMb}m,mode=1777` },
+    Binds: spec.configDir ? [`${spec.configDir}:${mount}:ro`] : [],
+    Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
+    AutoRemove: false,
+  };
+}
+
+export async function runContainer(spec: ContainerSpec, opts: RunOptions = {}): Promise<RunningContainer> {
+  const docker = opts.docker ?? dockerClient();
+  await assertDockerReady(docker);
+  const user = spec.user ?? '65534:65534';
+  parseUser(user);
+  const image = await resolveImage(docker, {
+    ref: spec.image,
+    digest: spec.digest,
+    pull: spec.pull,
+    keyPath: spec.imageKeyPath,
+    location: spec.imageLocation,
+  });
+  const container = await docker.createContainer({
+    Image: image.id,
+    Cmd: spec.args,
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+    Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    User: user,
+    WorkingDir: '/tmp',
+    Tty: false,
+    OpenStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    NetworkDisabled: spec.network === 'none',
+    Labels: { ...spec.labels, 'dev.dativo.engine': 'true', 'dev.dativo.image': spec.image },
+    HostConfig: hostConfig(spec),
+  });
+  const tailMax = opts.stderrTailBytes ?? 16 * 1024;
+  let tail = '';
+  let partial = '';
+  const onStderr = (chunk: Buffer): void => {
+    const text = chunk.toString('utf8');
+    tail = (tail + text).slice(-tailMax);
+    if (!opts.onStderrLine) return;
+    const parts = (partial + text).split('\n');
+    partial = (parts.pop() ?? '').slice(-tailMax);
+    for (const p of parts) if (p.length > 0) opts.onStderrLine(masker.mask(p));
+  };
+  // Attach before start, or the first lines could be lost.
+  const raw = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+  let killed = false;
+  let stopping: Promise<void> | undefined;
+  let removed = false;
+  // Registered before start; 'next-exit' because the default ('not-running') answers at once,
+  // with status 0, for a container that has not started yet.
+  const exited = container.wait({ condition: 'next-exit' }).then(
+    async (r: { StatusCode: number }) => {
+      const info = await container.inspect().catch(() => undefined);
+      return { exitCode: r.StatusCode, oomKilled: info?.State?.OOMKilled === true, killed };
+    },
+    (err: Error) => {
+      throw new DativoError('ENGINE_FAILED', `docker: waiting for container failed: ${err.message}`, {
+        cause: err,
+      });
+    },
+  );
+  exited.catch(() => {});
+  try {
+    await container.start();
+  } catch (err) {
+    await container.remove({ force: true }).catch(() => {});
+    throw new DativoError('ENGINE_FAILED', `docker: cannot start ${spec.image}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+
+  async function* stdout(): AsyncGenerator<Buffer> {
+    yield* demux(raw as AsyncIterable<Buffer>, onStderr);
+    if (partial && opts.onStderrLine) opts.onStderrLine(masker.mask(partial));
+    partial = '';
+  }
+
+  const stop = (graceMs: number): Promise<void> => {
+    stopping ??= (async () => {
+      const deadline = Date.now() + graceMs;
+      await container.kill({ signal: 'SIGTERM' }).catch(() => {});
+      const done = await Promise.race([
+        exited.then(() => true).catch(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now())).unref()),
+      ]);
+      if (!done) {
+        killed = true;
+        await container.kill({ signal: 'SIGKILL' }).catch(() => {});
+      }
+      await exited.catch(() => {});
+      (raw as { destroy?: () => void }).destroy?.();
+    })();
+    return stopping;
+  };
+
+  return {
+    id: container.id,
+    image,
+    stdout: stdout(),
+    stderrTail: () => masker.mask(tail),
+    wait: () => exited,
+    stop,
+    async remove() {
+      if (removed) return;
+      removed = true;
+      await container.remove({ force: true }).catch(() => {});
+    },
+  };
+}
