@@ -32,6 +32,19 @@ services_wait() {
   cat "$DATIVO_RUN_DIR/services.log"
 }
 
+# The Rust plugin workspace (toolchain install + std build once) builds in the background too.
+rust_bg() {
+  bash scripts/build-rust-plugins.sh >"$DATIVO_RUN_DIR/rust-build.log" 2>&1 &
+  echo $! >"$DATIVO_RUN_DIR/rust-build.pid"
+}
+rust_wait() {
+  local pid; pid=$(cat "$DATIVO_RUN_DIR/rust-build.pid")
+  if ! wait "$pid"; then
+    echo "Rust plugin build failed:"; tail -50 "$DATIVO_RUN_DIR/rust-build.log"; return 1
+  fi
+  tail -3 "$DATIVO_RUN_DIR/rust-build.log"
+}
+
 npm_install() {
   if [ -d node_modules ] && [ -z "${CI:-}" ]; then npm install --no-audit --no-fund; else npm ci --no-audit --no-fund; fi
 }
@@ -57,13 +70,15 @@ count_tests() {
 # Services started here are stopped when the suite ends, whatever its outcome.
 trap 'bash scripts/services/stop-all.sh >/dev/null 2>&1 || true' EXIT
 phase "services (start, background)" services_bg
+phase "rust plugins (build, background)" rust_bg
 phase "npm ci + build" npm_install
 phase "typecheck" npm run --silent typecheck
 phase "lint" npm run --silent lint
 phase "unit tests" run_project unit
+phase "rust plugins (wait)" rust_wait
+phase "services (wait)" services_wait
 phase "e2e tests" run_project e2e
 phase "security tests" run_project security
-phase "services (wait)" services_wait
 phase "integration tests" run_project integration
 
 echo

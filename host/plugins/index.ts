@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Source } from '../sources/source.js';
 import { createExtismSink, type PluginSink } from './extism/sink.js';
 import { createExtismSource } from './extism/source.js';
+import { grantInputFiles } from './input-files.js';
 import { pluginConfigFrom, pluginRefOf, preparePlugin } from './load.js';
 
 export interface PluginFactoryOptions {
@@ -47,6 +48,14 @@ export async function createPluginSource(
     config: pluginConfigFrom(job.source.config),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
+  // The file capability: the job's source.files (globs expanded here), by logical name only.
+  prepared.grant.files = await grantInputFiles(prepared.loaded.manifest, job.source.files ?? [], opts.logger);
+  if (prepared.grant.files.length > 0) {
+    // The plugin knows its files by logical name; the host paths stay here.
+    const config = JSON.parse(prepared.config) as Record<string, unknown>;
+    config.files = prepared.grant.files.map((f) => f.name);
+    prepared.config = JSON.stringify(config);
+  }
   const stream = streamOf(job);
   return createExtismSource({
     prepared,
@@ -86,6 +95,7 @@ export async function createPluginSink(
 export { ExtismInstance } from './extism/instance.js';
 export type { PluginOutputFile, PluginSink } from './extism/sink.js';
 export { createHttpClient, type HttpClientOptions, type HttpOutcome } from './http-policy.js';
+export { type GrantedFile, grantInputFiles, logicalNames, MAX_INPUT_READ } from './input-files.js';
 export { decodeIpcBatch, encodeIpcBatch, IpcFramingError, validateIpcBatch } from './ipc-frame.js';
 export {
   type OpenPluginOptions,

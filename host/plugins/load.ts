@@ -5,7 +5,7 @@
  */
 
 import type { SecretLookup } from '../config/secret-lookup.js';
-import type { PluginRef, ResolvedJob, SandboxLimits } from '../config/types.js';
+import type { InputFile, PluginRef, ResolvedJob, SandboxLimits } from '../config/types.js';
 import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { isCredentialKey } from '../secrets/masker.js';
@@ -16,6 +16,7 @@ import {
   KERNEL_NAMESPACE,
 } from './extism/host-functions.js';
 import { ExtismInstance } from './extism/instance.js';
+import { grantInputFiles } from './input-files.js';
 import {
   type LoadedPlugin,
   loadPluginManifest,
@@ -45,6 +46,8 @@ export interface OpenPluginOptions {
   fetch?: typeof fetch;
   /** Tests of hostile modules skip the role's export check. */
   requiredExports?: string[];
+  /** Readers: the job's `source.files`, granted when the manifest requests `capabilities.files`. */
+  files?: InputFile[];
 }
 
 export interface PreparedPlugin {
@@ -99,6 +102,8 @@ export async function openPlugin(
   opts: OpenPluginOptions,
 ): Promise<PreparedPlugin & { instance: ExtismInstance }> {
   const prepared = preparePlugin(pluginPath, opts);
+  if (opts.files)
+    prepared.grant.files = await grantInputFiles(prepared.loaded.manifest, opts.files, opts.logger);
   const instance = await ExtismInstance.start({
     wasm: prepared.wasm,
     grant: prepared.grant,

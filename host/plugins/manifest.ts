@@ -42,6 +42,8 @@ const capabilitiesSchema = z.strictObject({
   timeout_ms: z.number().int().positive().default(30_000),
   output_mb: z.number().positive().default(256),
   http: httpPolicySchema.optional(),
+  /** Readers: read the job's `source.files` (by logical name, read-only) through `input_read`. */
+  files: z.boolean().default(false),
 });
 
 export const manifestSchema = z.strictObject({

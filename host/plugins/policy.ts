@@ -7,6 +7,7 @@
 import type { PluginRef, SandboxLimits } from '../config/types.js';
 import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { GrantedFile } from './input-files.js';
 import { HOST_ABI, type HttpPolicyConfig, httpPolicySchema, type PluginManifest } from './manifest.js';
 import {
   pagesToBytes,
@@ -31,6 +32,11 @@ export interface Grant {
   timeoutMs: number;
   outputBytes: number;
   http: HttpPolicyConfig;
+  /**
+   * Readers with `capabilities.files`: the job's `source.files`, expanded, by logical name. Filled
+   * in by the source factory (it needs the job); absent = no file access.
+   */
+  files?: GrantedFile[];
   /** WASI is never granted to Extism plugins in this version (no filesystem, environment or clock). */
   wasi: false;
 }
@@ -46,7 +52,8 @@ export type Capability =
   | 'integrity'
   | 'kernel-memory'
   | 'runtime'
-  | 'import';
+  | 'import'
+  | 'file';
 
 export interface Denial {
   plugin: string;

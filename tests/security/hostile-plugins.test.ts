@@ -13,6 +13,7 @@ import { DativoError } from '../../host/errors.js';
 import { ExtismInstance } from '../../host/plugins/extism/instance.js';
 import { createPluginSink, createPluginSource } from '../../host/plugins/index.js';
 import { openPlugin, preparePlugin } from '../../host/plugins/load.js';
+import { buildFileReader, readRequest } from '../unit/plugins/file-plugin.js';
 import {
   buildTestPlugins,
   captureLogger,
@@ -382,5 +383,81 @@ describe('identity and version', () => {
     expect(so.message).toMatch(/native code cannot be sandboxed/);
     const py = await caught(() => preparePlugin('/opt/plugins/reader.py', { role: 'reader' }));
     expect(py.code).toBe('NOT_IMPLEMENTED');
+  });
+});
+
+describe('files (the read-only input capability)', () => {
+  let dir: string;
+  let granted: string;
+  let secretFile: string;
+  let module: string;
+
+  beforeAll(() => {
+    module = buildFileReader();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hostile-files-'));
+    granted = path.join(dir, 'orders.csv');
+    secretFile = path.join(dir, 'secret.txt');
+    writeFileSync(granted, 'id\n1\n');
+    writeFileSync(secretFile, OTHER_SECRET);
+  }, 600_000);
+
+  async function fileReader() {
+    return openPlugin(pluginDir(module, { name: 'file-thief', capabilities: { files: true } }), {
+      role: 'reader',
+      files: [{ path: granted }],
+      logger,
+      requiredExports: ['read'],
+    });
+  }
+
+  it('a file that is not granted, a ../ name, an absolute path or the granted file by host path: all denied', async () => {
+    const { instance } = await fileReader();
+    for (const name of [
+      'secret.txt',
+      '../secret.txt',
+      'orders.csv/../secret.txt',
+      secretFile,
+      granted,
+      '/etc/passwd',
+    ]) {
+      const err = await caught(instance.call('read', readRequest(name, 0, 100)));
+      expect(err.code).toBe('PLUGIN_DENIED');
+      expect(err.message).toContain(`input file "${name}" denied (capability file, resource ${name})`);
+      expect(err.message).not.toContain(OTHER_SECRET);
+      expect(audits('file').at(-1)).toMatchObject({ plugin: 'file-thief', resource: name });
+    }
+    // The granted file by its logical name still works.
+    expect(
+      new TextDecoder().decode((await instance.call('read', readRequest('orders.csv', 0, 100))) ?? undefined),
+    ).toBe('id\n1\n');
+    await instance.close();
+  });
+
+  it('a huge length is denied before memory or disk is touched; a read past linear memory ends the call', async () => {
+    const { instance } = await fileReader();
+    const err = await caught(instance.call('read', readRequest('orders.csv', 0, 0xffffffff)));
+    expect(err.code).toBe('PLUGIN_DENIED');
+    expect(err.message).toMatch(/input_read of 4294967295 bytes from "orders.csv" denied \(capability file/);
+    // 2 MiB into a module whose memory is at most 1 MiB: outside its memory, the call fails.
+    const err2 = await caught(instance.call('read', readRequest('orders.csv', 0, 2 * 1024 * 1024)));
+    expect(err2.message).toMatch(/outside the module's memory/);
+    // A negative offset is a bad input, not a crash.
+    const err3 = await caught(instance.call('read', readRequest('orders.csv', -1n, 10)));
+    expect(err3.message).toMatch(/offset -1 is negative/);
+    await instance.close();
+  });
+
+  it('a reader whose manifest does not request files gets none, whatever the job lists', async () => {
+    const { instance, grant } = await openPlugin(pluginDir(module, { name: 'no-files' }), {
+      role: 'reader',
+      files: [{ path: granted }],
+      logger,
+      requiredExports: ['read'],
+    });
+    expect(grant.files).toEqual([]);
+    const err = await caught(instance.call('read', readRequest('orders.csv', 0, 10)));
+    expect(err.code).toBe('PLUGIN_DENIED');
+    expect(err.message).toContain('granted files: none');
+    await instance.close();
   });
 });

@@ -12,6 +12,7 @@
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HttpOutcome, HttpRequest } from '../http-policy.js';
+import type { InputFiles } from '../input-files.js';
 import type { Denial, Grant } from '../policy.js';
 import type { WasmMemory } from '../wasm-api.js';
 import { HostLimitError, type KernelBudget, type KernelContext } from './budget.js';
@@ -33,6 +34,9 @@ export const DATIVO_IMPORTS = [
   'http_headers',
   'output_write',
   'last_error',
+  'input_list',
+  'input_read',
+  'output_bytes',
 ] as const;
 
 export const KERNEL_IMPORTS = [
@@ -75,6 +79,8 @@ export interface HostEnv {
   missingSecrets: Set<string>;
   outputDir: string | undefined;
   budget: KernelBudget;
+  /** The granted input files (readers with `capabilities.files`), read by logical name. */
+  files: InputFiles;
   memory: () => WasmMemory;
   /** Blocking round trip to the host thread (HTTP). */
   http: (req: HttpRequest, body?: Uint8Array) => HttpOutcome;
@@ -94,6 +100,11 @@ export interface HostState {
   /** Denial to report with the failed call. */
   denial: Denial | undefined;
   vars: Map<string, Uint8Array>;
+  /** The output arena: two shared slots, alternating per call, reused across calls. */
+  arena: (SharedArrayBuffer | undefined)[];
+  arenaNext: number;
+  /** Set by `output_bytes` during a call. */
+  arenaOutput: { slot: number; length: number; fresh: boolean } | undefined;
 }
 
 export function newHostState(outputUsed: number): HostState {
@@ -106,6 +117,9 @@ export function newHostState(outputUsed: number): HostState {
     fatal: undefined,
     denial: undefined,
     vars: new Map(),
+    arena: [undefined, undefined],
+    arenaNext: 0,
+    arenaOutput: undefined,
   };
 }
 
@@ -261,6 +275,49 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
       else writeFileSync(file, data);
       st.outputUsed += data.byteLength;
       return 0;
+    },
+    output_bytes(_ctx, ptr: number, len: number) {
+      // This call's output straight from linear memory into a reused shared slot: one copy, no
+      // fresh pages, nothing to transfer. Two slots, so the host can still read the previous
+      // call's output while this one is written.
+      const src = linear(ptr, len);
+      if (src.byteLength > env.budget.limit) {
+        throw new HostLimitError(
+          'kernel-memory',
+          `${src.byteLength} bytes`,
+          `plugin ${plugin}: output of ${src.byteLength} bytes is above the ${env.budget.limit} granted (memory_mb)`,
+        );
+      }
+      const slot = st.arenaOutput?.slot ?? st.arenaNext;
+      let buf = st.arena[slot];
+      let fresh = st.arenaOutput?.fresh ?? false;
+      if (!buf || buf.byteLength < src.byteLength) {
+        buf = new SharedArrayBuffer(
+          Math.min(env.budget.limit, Math.max(src.byteLength, (buf?.byteLength ?? 0) * 2, 65536)),
+        );
+        st.arena[slot] = buf;
+        fresh = true;
+      }
+      new Uint8Array(buf, 0, src.byteLength).set(src);
+      st.arenaOutput = { slot, length: src.byteLength, fresh };
+      return 0;
+    },
+    input_list(ctx) {
+      return env.budget.store(ctx, enc.encode(JSON.stringify(env.files.list())));
+    },
+    input_read(ctx, nameH: bigint, offset: bigint, ptr: number, len: number) {
+      const name = text(ctx, nameH);
+      const n = len >>> 0;
+      // Name, size and offset first: a denied read never touches memory or the disk.
+      const bad = env.files.check(name, offset, n);
+      const r = bad ?? env.files.read(name, offset, linear(ptr, n));
+      if (r.ok) {
+        st.lastError = undefined;
+        return BigInt(r.bytes);
+      }
+      if (r.denied) denyCall('file', name.length > 200 ? `${name.slice(0, 200)}…` : name, r.message);
+      else fail({ code: r.code, message: r.message, retryable: false });
+      return -1n;
     },
     last_error(ctx) {
       const e = st.lastError;

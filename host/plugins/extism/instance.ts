@@ -4,7 +4,7 @@
  * A trap, limit or timeout ends that worker only; the next call starts a fresh one from the last
  * good state, so the host stays up and can retry or fail the run cleanly.
  */
-import { MessageChannel, type Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { SecretLookup } from '../../config/secret-lookup.js';
 import { DativoError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
@@ -12,7 +12,30 @@ import { masker } from '../../secrets/masker.js';
 import { spawnWorker } from '../../sinks/parquet/spawn-worker.js';
 import { createHttpClient } from '../http-policy.js';
 import { auditDenial, type Denial, type Grant } from '../policy.js';
-import type { CallResult, FromWorker, HostCall, InitMessage } from './protocol.js';
+import {
+  type CallResult,
+  CTL_BYTES,
+  CTL_CALLS,
+  CTL_RESULTS,
+  type FromWorker,
+  type HostCall,
+  type InitMessage,
+} from './protocol.js';
+
+type WaitAsync = (
+  a: Int32Array,
+  i: number,
+  v: number,
+  timeoutMs?: number,
+) => { async: boolean; value: Promise<'ok' | 'timed-out'> | 'not-equal' | 'timed-out' };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+/**
+ * How long the host thread blocks (a futex wait, not a spin) for a result before yielding to its
+ * event loop: short calls (open, check, small batches) come back without an event-loop turn on
+ * either side; long ones cost at most this much of the thread's time.
+ */
+const SYNC_WAIT_MS = 0.2;
+const SPIN_MS = 0.03;
 
 export interface InstanceOptions {
   wasm: Uint8Array;
@@ -31,6 +54,11 @@ interface Live {
   worker: Worker;
   pending: Map<number, { resolve: (r: CallResult) => void; reject: (e: Error) => void }>;
   exports: string[];
+  callPort: MessagePort;
+  ctl: Int32Array;
+  dead: boolean;
+  /** The worker's output arena slots (see ArenaOutput). */
+  arena: (SharedArrayBuffer | undefined)[];
 }
 
 export class ExtismInstance {
@@ -125,7 +153,20 @@ export class ExtismInstance {
         },
       );
     });
-    const live: Live = { worker, pending: new Map(), exports: [] };
+    const calls = new MessageChannel();
+    const ctlBuf = new SharedArrayBuffer(CTL_BYTES);
+    const live: Live = {
+      worker,
+      pending: new Map(),
+      exports: [],
+      callPort: calls.port1,
+      ctl: new Int32Array(ctlBuf),
+      dead: false,
+      arena: [undefined, undefined],
+    };
+    // Messages that arrive while no call waits (a log line between calls) still get handled.
+    calls.port1.on('message', (m: FromWorker) => this.onMessage(live, m));
+    calls.port1.unref();
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         void worker.terminate();
@@ -198,9 +239,11 @@ export class ExtismInstance {
       outputUsed: this.outputUsed,
       hostPort: channel.port2,
       flag,
+      callPort: calls.port2,
+      ctl: ctlBuf,
       ...(this.opts.outputDir ? { outputDir: this.opts.outputDir } : {}),
     };
-    worker.postMessage(init, [channel.port2]);
+    worker.postMessage(init, [channel.port2, calls.port2]);
     await ready;
     this.live = live;
     this.exports = live.exports;
@@ -223,6 +266,7 @@ export class ExtismInstance {
   }
 
   private fail(live: Live, err: Error): void {
+    live.dead = true;
     if (this.live === live) this.live = undefined;
     for (const p of live.pending.values()) p.reject(err);
     live.pending.clear();
@@ -230,8 +274,41 @@ export class ExtismInstance {
 
   /** Kill the current worker (after a timeout, trap or limit); the next call starts a new one. */
   private async discard(live: Live): Promise<void> {
+    live.dead = true;
     if (this.live === live) this.live = undefined;
     await live.worker.terminate();
+  }
+
+  /** Hands every message waiting on the call channel to onMessage, in order. */
+  private drain(live: Live): void {
+    for (let m = receiveMessageOnPort(live.callPort); m; m = receiveMessageOnPort(live.callPort)) {
+      this.onMessage(live, m.message as FromWorker);
+    }
+  }
+
+  /**
+   * Waits for call `id`'s result on the shared counter: first a short blocking wait (answers
+   * short calls without an event-loop turn), then Atomics.waitAsync in bounded slices so a dead
+   * worker (timeout, crash) never leaves a wait behind.
+   */
+  private async awaitResult(live: Live, id: number): Promise<void> {
+    let first = true;
+    while (!live.dead && live.pending.has(id)) {
+      const seen = Atomics.load(live.ctl, CTL_RESULTS);
+      this.drain(live);
+      if (!live.pending.has(id)) return;
+      if (first) {
+        first = false;
+        // Poll a few µs (a no-op call returns in ~10), then a short futex wait.
+        const until = performance.now() + SPIN_MS;
+        while (Atomics.load(live.ctl, CTL_RESULTS) === seen && performance.now() < until);
+        if (Atomics.load(live.ctl, CTL_RESULTS) === seen)
+          Atomics.wait(live.ctl, CTL_RESULTS, seen, SYNC_WAIT_MS);
+        continue;
+      }
+      const w = waitAsync(live.ctl, CTL_RESULTS, seen, 100);
+      if (w.async) await w.value;
+    }
   }
 
   /** False after a timeout, trap or limit ended the worker (the next call would start a new one). */
@@ -246,8 +323,14 @@ export class ExtismInstance {
   /**
    * Call an export; resolves with its output bytes (null = no output) or throws a DativoError.
    * `transfer: true` hands `input`'s buffer to the worker (it is detached here afterwards).
+   * `borrow: true` may return a view of the worker's output arena instead of a private copy: it
+   * stays valid until the call after the next one starts (copy it before that).
    */
-  async call(fn: string, input?: Uint8Array, opts: { transfer?: boolean } = {}): Promise<Uint8Array | null> {
+  async call(
+    fn: string,
+    input?: Uint8Array,
+    opts: { transfer?: boolean; borrow?: boolean } = {},
+  ): Promise<Uint8Array | null> {
     const live = await this.ensureLive();
     const id = this.nextId++;
     const { timeoutMs } = this.opts.grant;
@@ -261,10 +344,13 @@ export class ExtismInstance {
         input.byteOffset === 0 &&
         input.byteLength === input.buffer.byteLength &&
         input.buffer instanceof ArrayBuffer;
-      live.worker.postMessage(
+      live.callPort.postMessage(
         { type: 'call', id, fn, input },
         opts.transfer && whole ? [input.buffer as ArrayBuffer] : [],
       );
+      Atomics.add(live.ctl, CTL_CALLS, 1);
+      Atomics.notify(live.ctl, CTL_CALLS);
+      void this.awaitResult(live, id);
     }).finally(() => clearTimeout(timer));
 
     if (result === 'timeout') {
@@ -278,7 +364,16 @@ export class ExtismInstance {
     this.lastStats = result.stats;
     if (result.ok) {
       this.goodState = result.state;
-      return result.output;
+      const a = result.arena;
+      if (!a) return result.output;
+      if (a.buffer) live.arena[a.slot] = a.buffer;
+      const buf = live.arena[a.slot];
+      if (!buf)
+        throw this.error('PLUGIN_ERROR', `plugin ${this.plugin}: output arena slot ${a.slot} missing`, {
+          call: fn,
+        });
+      const view = new Uint8Array(buf, 0, a.length);
+      return opts.borrow ? view : view.slice();
     }
     const { error, kind } = result;
     if (kind !== 'plugin') await this.discard(live);

@@ -33,7 +33,18 @@ export interface InitMessage {
   hostPort: MessagePort;
   /** Int32[0]: 0 while a host call is pending, 1 once the reply is on hostPort. */
   flag: SharedArrayBuffer;
+  /**
+   * The call channel: calls in, results, logs and denials out, in order. Neither side waits for
+   * its event loop: each message is followed by a bump of a counter in `ctl` (Int32[CTL_CALLS]
+   * host→worker, Int32[CTL_RESULTS] worker→host) that the other side waits on with Atomics.
+   */
+  callPort: MessagePort;
+  ctl: SharedArrayBuffer;
 }
+
+export const CTL_CALLS = 0;
+export const CTL_RESULTS = 1;
+export const CTL_BYTES = 8;
 
 export interface CallMessage {
   type: 'call';
@@ -52,12 +63,23 @@ export interface CallStats {
   callMs: number;
 }
 
+/**
+ * Where `dativo.output_bytes` put this call's output: `length` bytes at the start of the worker's
+ * output arena slot `slot` (two slots, alternating). `buffer` is set when the slot was (re)made.
+ */
+export interface ArenaOutput {
+  slot: number;
+  length: number;
+  buffer?: SharedArrayBuffer;
+}
+
 export type CallResult =
   | {
       type: 'result';
       id: number;
       ok: true;
       output: Uint8Array | null;
+      arena?: ArenaOutput;
       state: Record<string, string>;
       stats: CallStats;
     }

@@ -83,19 +83,37 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
         const params = { batch_size: c.batchSize, stream: opts.stream ?? null };
         await instance.call('open', new TextEncoder().encode(JSON.stringify(params)));
       }
+      state = { ...state, ...instance.state() };
     },
 
     async *read(): AsyncIterable<SourceBatch> {
       const inst = instance;
       if (!inst) throw new DativoError('INTERNAL', `plugin ${plugin}: read() before open()`);
+      // One batch ahead: the worker parses the next batch while this thread decodes and the
+      // pipeline consumes the current one (the two run on different cores).
+      const ask = (): Promise<Uint8Array | null> => {
+        const p = inst.call('next_batch', undefined, { borrow: true });
+        p.catch(() => {}); // surfaced by the await below; never an unhandled rejection
+        return p;
+      };
+      let pending = ask();
       for (;;) {
         if (ctx?.signal.aborted)
           throw new DativoError('INTERRUPTED', `plugin ${plugin}: interrupted`, { location: { plugin } });
-        const out = await inst.call('next_batch');
-        if (!out || out.byteLength === 0) return;
+        const out = await pending;
+        if (!out || out.byteLength === 0) {
+          state = { ...state, ...inst.state() }; // the end: nothing was fetched ahead
+          return;
+        }
+        // The state as of this batch: taken before the next call is even sent.
+        const asOfBatch = inst.state();
+        pending = ask();
+        // A borrowed view of the worker's output slot: copied here, while the worker already
+        // works on the next batch (which goes to the other slot).
+        const bytes = out.buffer instanceof SharedArrayBuffer ? out.slice() : out;
         let batch: RecordBatch;
         try {
-          batch = decodeIpcBatch(out);
+          batch = decodeIpcBatch(bytes);
         } catch (e) {
           if (!(e instanceof IpcFramingError)) throw e;
           throw new DativoError(
@@ -107,14 +125,15 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
             },
           );
         }
-        state = { ...state, ...inst.state() };
+        state = { ...state, ...asOfBatch };
         const origin = opts.stream ? { stream: opts.stream } : {};
-        yield { batch, origin, bytesRead: out.byteLength };
+        yield { batch, origin, bytesRead: bytes.byteLength };
       }
     },
 
     checkpoint() {
-      return instance ? { ...state, ...instance.state() } : { ...state };
+      // `state` holds the plugin's state as of the last batch handed out, not of a batch fetched ahead.
+      return { ...state };
     },
 
     async check(): Promise<CheckResult> {

@@ -6,20 +6,26 @@
 import { type MessagePort, parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import createPlugin from '@extism/extism';
 import type { HttpOutcome, HttpRequest } from '../http-policy.js';
+import { createInputFiles } from '../input-files.js';
 import { Wasm, type WasmMemory } from '../wasm-api.js';
 import { HostLimitError, KernelBudget } from './budget.js';
 import { buildHostFunctions, type HostEnv, type HostState, newHostState } from './host-functions.js';
-import type {
-  CallMessage,
-  CallResult,
-  FailureKind,
-  FromWorker,
-  InitMessage,
-  PluginErrorInfo,
-  ToWorker,
+import {
+  type CallMessage,
+  type CallResult,
+  CTL_CALLS,
+  CTL_RESULTS,
+  type FailureKind,
+  type FromWorker,
+  type InitMessage,
+  type PluginErrorInfo,
+  type ToWorker,
 } from './protocol.js';
 
 type Plugin = Awaited<ReturnType<typeof createPlugin>>;
+const MAIN = 'main';
+/** How long the call loop polls for the next call before it sleeps (ms). */
+const SPIN_MS = 0.05;
 
 const port = parentPort;
 if (!port) throw new Error('plugin worker must run inside a worker thread');
@@ -29,9 +35,41 @@ let env: HostEnv | undefined;
 let st: HostState | undefined;
 let queue: Promise<void> = Promise.resolve();
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** After `ready`, everything goes out on the call channel (in order with the results). */
+let out: { port: MessagePort; ctl: Int32Array } | undefined;
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(msg, transfer);
+  if (!out) {
+    port!.postMessage(msg, transfer);
+    return;
+  }
+  out.port.postMessage(msg, transfer);
+  // Results wake the host thread; logs and denials ride along and are drained with them.
+  if (msg.type === 'result') {
+    Atomics.add(out.ctl, CTL_RESULTS, 1);
+    Atomics.notify(out.ctl, CTL_RESULTS);
+  }
+}
+
+/**
+ * The call loop: block on the counter, take the call off the port synchronously, run it. No
+ * event-loop turn per call on this side. `terminate()` from the host still ends the thread
+ * (V8 wakes Atomics.wait for termination; the 1 s timeout is a second guarantee).
+ */
+async function serve(callPort: MessagePort, ctl: Int32Array): Promise<void> {
+  for (;;) {
+    const seen = Atomics.load(ctl, CTL_CALLS);
+    const m = receiveMessageOnPort(callPort);
+    if (!m) {
+      // Calls come in bursts (a batch loop): poll briefly before sleeping, since a futex wake on a
+      // VM costs tens of µs; then sleep until the host bumps the counter.
+      const until = performance.now() + SPIN_MS;
+      while (Atomics.load(ctl, CTL_CALLS) === seen && performance.now() < until);
+      if (Atomics.load(ctl, CTL_CALLS) === seen) Atomics.wait(ctl, CTL_CALLS, seen, 1000);
+      continue;
+    }
+    await call(m.message as CallMessage);
+  }
 }
 
 function exactCopy(b: Uint8Array): Uint8Array {
@@ -130,6 +168,7 @@ async function init(msg: InitMessage): Promise<void> {
     missingSecrets: new Set(msg.missingSecrets),
     outputDir: msg.outputDir,
     budget,
+    files: createInputFiles(msg.grant.files ?? [], msg.grant.plugin),
     memory: () => {
       if (!memory) throw new HostLimitError('host', 'memory', 'module memory not available yet');
       return memory;
@@ -142,7 +181,8 @@ async function init(msg: InitMessage): Promise<void> {
   const logTo = (level: 'debug' | 'info' | 'warn' | 'error') => (m: string) => env?.emitLog(level, String(m));
   try {
     plugin = await createPlugin(
-      { wasm: [{ data: msg.wasm }] },
+      // Named, so calls can name [module, export] and skip Extism's per-call export scan.
+      { wasm: [{ data: msg.wasm, name: MAIN }] },
       {
         useWasi: false,
         runInWorker: false,
@@ -157,13 +197,16 @@ async function init(msg: InitMessage): Promise<void> {
         } as unknown as Console,
       },
     );
-    const instance = (await plugin.getInstance()) as unknown as { exports: Record<string, unknown> };
+    const instance = (await plugin.getInstance(MAIN)) as unknown as { exports: Record<string, unknown> };
     memory = instance.exports.memory as WasmMemory | undefined;
     if (!memory) throw new Error('the module does not export its memory as "memory"');
-    const exports = ((await plugin.getExports()) as { name: string; kind: string }[])
+    const exports = ((await plugin.getExports(MAIN)) as { name: string; kind: string }[])
       .filter((e) => e.kind === 'function')
       .map((e) => e.name);
     post({ type: 'ready', exports });
+    out = { port: msg.callPort, ctl: new Int32Array(msg.ctl) };
+    void serve(msg.callPort, out.ctl);
+    return;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     // A missing import module is a TypeError ("Import #0 module=..."), a missing function a LinkError.
@@ -185,6 +228,7 @@ async function init(msg: InitMessage): Promise<void> {
 }
 
 function resetCall(s: HostState): void {
+  s.arenaOutput = undefined;
   s.lastError = undefined;
   s.fatal = undefined;
   s.denial = undefined;
@@ -208,16 +252,23 @@ async function call(msg: CallMessage): Promise<void> {
   try {
     const input = msg.input ? exactCopy(msg.input) : undefined;
     const t0 = performance.now();
-    const out = await p.call(msg.fn, input);
+    const output = await p.call([MAIN, msg.fn] as unknown as string, input);
     callMs = performance.now() - t0;
     // The output block's own buffer goes to the host thread as is (transferred below); the kernel
     // forgets the block at reset, so nothing here touches it again.
-    const view = out as unknown as DataView | null;
+    const view = output as unknown as DataView | null;
     const bytes = view ? new Uint8Array(view.buffer as ArrayBuffer, view.byteOffset, view.byteLength) : null;
     if (s.fatal) throw s.fatal;
     // A denied attempt fails the call even when the plugin carries on regardless.
     if (s.denial) throw new HostLimitError('host', s.denial.resource, s.denial.message);
     result = { type: 'result', id: msg.id, ok: true, output: bytes, state: { ...e.state }, stats: stats() };
+    const a = s.arenaOutput;
+    if (a) {
+      // output_bytes wins over a kernel output block; the next call writes the other slot.
+      result.output = null;
+      result.arena = { slot: a.slot, length: a.length, ...(a.fresh ? { buffer: s.arena[a.slot] } : {}) };
+      s.arenaNext = 1 - a.slot;
+    }
   } catch (err) {
     const cause: unknown = s.fatal ?? err;
     const c = classify(cause, e.grant.plugin, msg.fn);
@@ -259,6 +310,7 @@ async function call(msg: CallMessage): Promise<void> {
 }
 
 port.on('message', (msg: ToWorker) => {
-  // One call at a time, in order: the instance is not reentrant.
-  queue = queue.then(() => (msg.type === 'init' ? init(msg) : call(msg)));
+  // Only `init` comes this way; calls come on the call channel (serve), one at a time, in order.
+  if (msg.type === 'init') queue = queue.then(() => init(msg));
+  else queue = queue.then(() => call(msg));
 });
