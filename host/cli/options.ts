@@ -14,9 +14,8 @@ export interface CommonOptions {
   verbose?: boolean;
 }
 
-export function withJobOptions(cmd: Command, opts: { jobDir: boolean }): Command {
-  cmd.option('-c, --config <file>', 'job file (YAML)');
-  if (opts.jobDir) cmd.option('--job-dir <dir>', 'run every job file found below this folder');
+/** Deployment mode and secret-manager flags: every command that loads jobs (run, start, worker). */
+export function withSecretOptions(cmd: Command): Command {
   return cmd
     .addOption(
       new Option('--mode <mode>', 'deployment mode').choices(['self_hosted', 'cloud']).default('self_hosted'),
@@ -32,7 +31,13 @@ export function withJobOptions(cmd: Command, opts: { jobDir: boolean }): Command
         '--secret-manager-config <pathOrJson>',
         'secret manager settings: a YAML/JSON file or inline JSON',
       ).env('DATIVO_SECRET_MANAGER_CONFIG'),
-    )
+    );
+}
+
+export function withJobOptions(cmd: Command, opts: { jobDir: boolean }): Command {
+  cmd.option('-c, --config <file>', 'job file (YAML)');
+  if (opts.jobDir) cmd.option('--job-dir <dir>', 'run every job file found below this folder');
+  return withSecretOptions(cmd)
     .option('--tenant-id <id>', 'tenant whose secrets are loaded; jobs of other tenants are refused')
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
     .option('--json', 'print a machine-readable report on stdout')

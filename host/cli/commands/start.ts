@@ -17,7 +17,7 @@ import { loadRunnerConfig, type RunnerConfig } from '../../orchestrator/runner-c
 import { metricsEnabled, tracingSection } from '../../orchestrator/runner-sections.js';
 import type { RunRecord } from '../../orchestrator/runs.js';
 import { startOrchestrator } from '../../orchestrator/service.js';
-import { UsageError } from '../options.js';
+import { UsageError, withSecretOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
 interface StartOptions {
@@ -168,7 +168,7 @@ async function serve(
 }
 
 export function startCommand(setExit: (code: number) => void): Command {
-  const cmd = new Command('start')
+  const cmd = withSecretOptions(new Command('start'))
     .description('Run the orchestrator: schedules from a runner config, an HTTP API, graceful shutdown')
     .argument(
       '[mode]',
@@ -201,21 +201,6 @@ export function startCommand(setExit: (code: number) => void): Command {
       'export traces over OTLP/HTTP (default: tracing.otlp_endpoint, $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
     )
     .option('--grace-period <seconds>', 'on SIGTERM, how long running jobs may take to finish (default: 30)')
-    .addOption(
-      new Option('--mode <mode>', 'deployment mode').choices(['self_hosted', 'cloud']).default('self_hosted'),
-    )
-    .addOption(
-      new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env(
-        'DATIVO_SECRET_MANAGER',
-      ),
-    )
-    .option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)', '/secrets')
-    .addOption(
-      new Option(
-        '--secret-manager-config <pathOrJson>',
-        'secret manager settings: a YAML/JSON file or inline JSON',
-      ).env('DATIVO_SECRET_MANAGER_CONFIG'),
-    )
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
     .option('--json', 'oneshot: print the run records as JSON on stdout')
     .option('--verbose', 'debug logs and stack traces')

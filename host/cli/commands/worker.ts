@@ -9,7 +9,7 @@ import { enableProcessMetrics } from '../../observability/metrics.js';
 import { startTracing } from '../../observability/tracing.js';
 import { parseTenantConcurrency, startWorker } from '../../orchestrator/worker.js';
 import { type MetricsServer, startMetricsServer } from '../../orchestrator/worker-http.js';
-import { UsageError } from '../options.js';
+import { UsageError, withSecretOptions } from '../options.js';
 import { printLine } from '../output.js';
 
 interface WorkerFlags {
@@ -39,7 +39,7 @@ function positiveInt(flag: string, text: string, min = 1): number {
 }
 
 export function workerCommand(setExit: (code: number) => void): Command {
-  return new Command('worker')
+  return withSecretOptions(new Command('worker'))
     .description('Take queued runs from Redis (BullMQ) and run them; start as many as you like, anywhere')
     .addOption(
       new Option('--redis <url>', 'Redis URL, e.g. redis://host:6379 (the queue `start` writes to)').env(
@@ -65,20 +65,6 @@ export function workerCommand(setExit: (code: number) => void): Command {
     .option(
       '--otlp-endpoint <url>',
       'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
-    )
-    .addOption(
-      new Option('--mode <mode>', 'deployment mode').choices(['self_hosted', 'cloud']).default('self_hosted'),
-    )
-    .addOption(
-      new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env(
-        'DATIVO_SECRET_MANAGER',
-      ),
-    )
-    .option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)', '/secrets')
-    .addOption(
-      new Option('--secret-manager-config <pathOrJson>', 'secret manager settings').env(
-        'DATIVO_SECRET_MANAGER_CONFIG',
-      ),
     )
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
     .option('--verbose', 'debug logs')

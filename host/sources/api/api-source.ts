@@ -4,6 +4,8 @@
  * committed with the data (cursor.ts). Stripe and HubSpot supply the API-specific parts.
  */
 import type { ResolvedSource } from '../../config/types.js';
+import type { ContractField } from '../../contract/model.js';
+import { DativoError } from '../../errors.js';
 import type {
   CheckResult,
   DiscoverResult,
@@ -13,6 +15,7 @@ import type {
   SourceState,
 } from '../source.js';
 import { ApiCursor, type ApiPosition, apiStateKey, readApiPosition } from './cursor.js';
+import { type ApiClient, createApiClient } from './http.js';
 import { type JsonRecord, recordsToTextBatch } from './text-batch.js';
 
 /** Where an incremental read starts: a committed position or a lookback/start date. */
@@ -34,7 +37,8 @@ export interface ApiReader {
   idOf(record: JsonRecord): string;
   /** A raw record as a row keyed by contract column names. */
   flatten(record: JsonRecord): JsonRecord;
-  check(): Promise<CheckResult>;
+  /** One cheap request that proves the API answers and the key works; throws otherwise. */
+  probe(): Promise<void>;
   /** Objects this connector knows, for discover. */
   readonly knownObjects: readonly string[];
 }
@@ -112,7 +116,15 @@ export function createApiSource(source: ResolvedSource, reader: ApiReader, opts:
       }
       return next;
     },
-    check: () => reader.check(),
+    async check(): Promise<CheckResult> {
+      try {
+        await reader.probe();
+        return { status: 'success', message: `${reader.name}: the API answers and accepts the key` };
+      } catch (err) {
+        const e = err instanceof DativoError ? err : new DativoError('CONNECTION_FAILED', String(err));
+        return { status: 'failed', message: e.message, errorCode: e.code, retryable: e.retryable };
+      }
+    },
     async discover(): Promise<DiscoverResult> {
       return {
         objects: reader.knownObjects.map((name) => ({ name, type: 'api_object' })),
@@ -121,4 +133,46 @@ export function createApiSource(source: ResolvedSource, reader: ApiReader, opts:
     },
     async close() {},
   };
+}
+
+/** Test seams: a fake's fetch, a clock, no real sleeping. */
+export interface ApiSourceDeps {
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  batchSize?: number;
+}
+
+/** What a native API connector (Stripe, HubSpot) supplies; the rest is shared. */
+export interface ApiConnector {
+  name: string;
+  defaultBaseUrl: string;
+  /** The bearer token from the resolved credentials; throws AUTHENTICATION_FAILED when there is none. */
+  token(source: ResolvedSource): string;
+  /** The API's own error text from an error body. */
+  errorText(body: unknown): string | undefined;
+  reader(client: ApiClient, fields: readonly ContractField[]): ApiReader;
+}
+
+export function createConnectorSource(
+  source: ResolvedSource,
+  fields: readonly ContractField[],
+  contractObject: string | undefined,
+  connector: ApiConnector,
+  deps: ApiSourceDeps = {},
+): Source {
+  const client = createApiClient(source, {
+    name: connector.name,
+    defaultBaseUrl: connector.defaultBaseUrl,
+    headers: { authorization: `Bearer ${connector.token(source)}` },
+    errorText: connector.errorText,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
+  return createApiSource(source, connector.reader(client, fields), {
+    columns: fields.map((f) => f.name),
+    ...(contractObject ? { defaultObject: contractObject } : {}),
+    ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
 }

@@ -7,10 +7,15 @@
 import type { ResolvedSource } from '../../config/types.js';
 import type { ContractField } from '../../contract/model.js';
 import { DativoError } from '../../errors.js';
-import type { CheckResult, Source } from '../source.js';
-import { type ApiReader, createApiSource, type ReadWindow } from './api-source.js';
-import { type ApiClient, createApiClient } from './http.js';
-import type { ApiSourceDeps } from './stripe.js';
+import type { Source } from '../source.js';
+import {
+  type ApiConnector,
+  type ApiReader,
+  type ApiSourceDeps,
+  createConnectorSource,
+  type ReadWindow,
+} from './api-source.js';
+import type { ApiClient } from './http.js';
 import type { JsonRecord } from './text-batch.js';
 
 const LIST_LIMIT = 100;
@@ -145,20 +150,22 @@ export function hubspotReader(client: ApiClient, fields: readonly ContractField[
         archived: record.archived,
       };
     },
-    async check(): Promise<CheckResult> {
-      try {
-        asPaged(
-          await client.getJson('crm/v3/objects/contacts', { limit: '1' }),
-          'GET /crm/v3/objects/contacts',
-        );
-        return { status: 'success', message: `hubspot: API reachable at ${client.baseUrl.origin}` };
-      } catch (err) {
-        const e = err as DativoError;
-        return { status: 'failed', message: e.message, errorCode: e.code, retryable: e.retryable };
-      }
+    async probe() {
+      asPaged(
+        await client.getJson('crm/v3/objects/contacts', { limit: '1' }),
+        'GET /crm/v3/objects/contacts',
+      );
     },
   };
 }
+
+export const hubspot: ApiConnector = {
+  name: 'hubspot',
+  defaultBaseUrl: 'https://api.hubapi.com/',
+  token,
+  errorText,
+  reader: hubspotReader,
+};
 
 export function createHubspotSource(
   source: ResolvedSource,
@@ -166,18 +173,5 @@ export function createHubspotSource(
   contractObject: string | undefined,
   deps: ApiSourceDeps = {},
 ): Source {
-  const client = createApiClient(source, {
-    name: 'hubspot',
-    defaultBaseUrl: 'https://api.hubapi.com/',
-    headers: { authorization: `Bearer ${token(source)}` },
-    errorText,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
-  return createApiSource(source, hubspotReader(client, fields), {
-    columns: fields.map((f) => f.name),
-    ...(contractObject ? { defaultObject: contractObject } : {}),
-    ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
-    ...(deps.now ? { now: deps.now } : {}),
-  });
+  return createConnectorSource(source, fields, contractObject, hubspot, deps);
 }

@@ -6,9 +6,15 @@
 import type { ResolvedSource } from '../../config/types.js';
 import type { ContractField } from '../../contract/model.js';
 import { DativoError } from '../../errors.js';
-import type { CheckResult, Source } from '../source.js';
-import { type ApiReader, createApiSource, type ReadWindow } from './api-source.js';
-import { type ApiClient, createApiClient } from './http.js';
+import type { Source } from '../source.js';
+import {
+  type ApiConnector,
+  type ApiReader,
+  type ApiSourceDeps,
+  createConnectorSource,
+  type ReadWindow,
+} from './api-source.js';
+import type { ApiClient } from './http.js';
 import type { JsonRecord } from './text-batch.js';
 
 const PAGE_LIMIT = 100;
@@ -23,13 +29,6 @@ const KNOWN = [
   'refunds',
   'balance_transactions',
 ];
-
-export interface ApiSourceDeps {
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  batchSize?: number;
-}
 
 function errorText(body: unknown): string | undefined {
   const e = (body as { error?: { message?: unknown } } | undefined)?.error;
@@ -106,17 +105,19 @@ export function stripeReader(client: ApiClient, fields: readonly ContractField[]
       for (const f of temporal) row[f.name] = temporalText(f, record[f.name]);
       return row;
     },
-    async check(): Promise<CheckResult> {
-      try {
-        asList(await client.getJson('v1/customers', { limit: '1' }), 'customers');
-        return { status: 'success', message: `stripe: API reachable at ${client.baseUrl.origin}` };
-      } catch (err) {
-        const e = err as DativoError;
-        return { status: 'failed', message: e.message, errorCode: e.code, retryable: e.retryable };
-      }
+    async probe() {
+      asList(await client.getJson('v1/customers', { limit: '1' }), 'customers');
     },
   };
 }
+
+export const stripe: ApiConnector = {
+  name: 'stripe',
+  defaultBaseUrl: 'https://api.stripe.com/',
+  token: apiKey,
+  errorText,
+  reader: stripeReader,
+};
 
 export function createStripeSource(
   source: ResolvedSource,
@@ -124,18 +125,5 @@ export function createStripeSource(
   contractObject: string | undefined,
   deps: ApiSourceDeps = {},
 ): Source {
-  const client = createApiClient(source, {
-    name: 'stripe',
-    defaultBaseUrl: 'https://api.stripe.com/',
-    headers: { authorization: `Bearer ${apiKey(source)}` },
-    errorText,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  });
-  return createApiSource(source, stripeReader(client, fields), {
-    columns: fields.map((f) => f.name),
-    ...(contractObject ? { defaultObject: contractObject } : {}),
-    ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
-    ...(deps.now ? { now: deps.now } : {}),
-  });
+  return createConnectorSource(source, fields, contractObject, stripe, deps);
 }

@@ -98,6 +98,20 @@ describe('readers against the fakes', () => {
     expect(row).toEqual({ id: 'cus_1', created: '2023-11-14T22:13:20.000Z', metadata: '{"tier":"gold"}' });
   });
 
+  it('check() reports a working key as success and a wrong one as AUTHENTICATION_FAILED', async () => {
+    stripe = await startStripeFake({ apiKey: 'k', objects: { customers: [] } });
+    const fields = [field('id', 'string')];
+    const ok = await createStripeSource(resolved('stripe', stripe.url, 'k'), fields, 'customers').check();
+    expect(ok.status).toBe('success');
+    const bad = await createStripeSource(
+      resolved('stripe', stripe.url, 'wrong-key'),
+      fields,
+      'customers',
+    ).check();
+    expect(bad).toMatchObject({ status: 'failed', errorCode: 'AUTHENTICATION_FAILED', retryable: false });
+    expect(bad.message).toContain('HTTP 401');
+  });
+
   it('HubSpot: an incremental read past the 10,000-result search window restarts from the last time seen', async () => {
     const base = Date.UTC(2026, 0, 1);
     const contacts: HubspotRecord[] = Array.from({ length: 10_450 }, (_, i) => ({
