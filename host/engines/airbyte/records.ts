@@ -7,19 +7,9 @@
  * Keys the contract does not name are passed as text columns (the validator keeps or drops them
  * by mode).
  */
-import {
-  Bool,
-  type Data,
-  Field,
-  Float64,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Utf8,
-} from 'apache-arrow';
+import { type Data, Field, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import type { Contract, FieldType } from '../../contract/model.js';
+import { buildColumn } from '../protocol/json-columns.js';
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
@@ -88,91 +78,4 @@ export class RecordBuffer {
     const schema = new Schema(fields);
     return new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
   }
-}
-
-/**
- * Columns are built straight into Arrow buffers: apache-arrow's generic builders (vectorFromArray)
- * cost more than JSON.parse per value and dominated the Airbyte path's profile.
- */
-function buildColumn(values: unknown[], type: FieldType | undefined): Data {
-  switch (type?.kind) {
-    case 'int64':
-      if (values.every((v) => v === null || (typeof v === 'number' && Number.isSafeInteger(v)))) {
-        const out = new BigInt64Array(values.length);
-        values.forEach((v, i) => {
-          if (v !== null) out[i] = BigInt(v as number);
-        });
-        return fixed(new Int64(), values, out);
-      }
-      break;
-    case 'float64':
-      if (values.every((v) => v === null || typeof v === 'number')) {
-        const out = new Float64Array(values.length);
-        values.forEach((v, i) => {
-          if (v !== null) out[i] = v as number;
-        });
-        return fixed(new Float64(), values, out);
-      }
-      break;
-    case 'bool':
-      if (values.every((v) => v === null || typeof v === 'boolean')) {
-        const out = new Uint8Array((values.length + 7) >> 3);
-        values.forEach((v, i) => {
-          if (v === true) out[i >> 3] = (out[i >> 3] as number) | (1 << (i & 7));
-        });
-        return fixed(new Bool(), values, out);
-      }
-      break;
-  }
-  return utf8(values);
-}
-
-/** The validity bitmap (1 = present) and null count of a column. */
-function validity(values: unknown[]): { nullBitmap?: Uint8Array; nullCount: number } {
-  let nullCount = 0;
-  for (const v of values) if (v === null || v === undefined) nullCount++;
-  if (nullCount === 0) return { nullCount };
-  const bitmap = new Uint8Array((values.length + 7) >> 3);
-  values.forEach((v, i) => {
-    if (v !== null && v !== undefined) bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
-  });
-  return { nullBitmap: bitmap, nullCount };
-}
-
-function fixed(
-  type: Int64 | Float64 | Bool,
-  values: unknown[],
-  data: BigInt64Array | Float64Array | Uint8Array,
-): Data {
-  const { nullBitmap, nullCount } = validity(values);
-  return makeData({ type, length: values.length, nullCount, nullBitmap, data } as never) as Data;
-}
-
-/** Text column: one UTF-8 encode of all values joined, offsets from each value's byte length. */
-function utf8(values: unknown[]): Data {
-  const texts = values.map(asText);
-  const offsets = new Int32Array(texts.length + 1);
-  let pos = 0;
-  texts.forEach((t, i) => {
-    if (t !== null) pos += Buffer.byteLength(t, 'utf8');
-    offsets[i + 1] = pos;
-  });
-  const bytes = Buffer.from(texts.join(''), 'utf8');
-  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const { nullBitmap, nullCount } = validity(texts);
-  return makeData({
-    type: new Utf8(),
-    length: texts.length,
-    nullCount,
-    nullBitmap,
-    valueOffsets: offsets,
-    data,
-  }) as Data;
-}
-
-function asText(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
 }

@@ -10,9 +10,9 @@
 import type { ContractField } from '../../contract/model.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SourceBatch } from '../../sources/source.js';
+import { recordsToBatch } from '../protocol/json-columns.js';
 import type { Line } from '../protocol/lines.js';
 import { malformed, parseMessage, type SchemaMessage } from './messages.js';
-import { recordsToBatch } from './records.js';
 
 export interface SingerLoopOptions {
   /** Names the tap in errors. */

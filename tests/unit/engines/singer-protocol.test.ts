@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ContractField } from '../../../host/contract/model.js';
+import { recordsToBatch } from '../../../host/engines/protocol/json-columns.js';
 import type { Line } from '../../../host/engines/protocol/lines.js';
 import { chooseStreams, parseCatalog, selectStreams } from '../../../host/engines/singer/catalog.js';
 import { parseMessage } from '../../../host/engines/singer/messages.js';
-import { recordsToBatch } from '../../../host/engines/singer/records.js';
 import { type SingerLoopStats, singerBatches } from '../../../host/engines/singer/stream.js';
 import { DativoError } from '../../../host/errors.js';
 import { silentLogger } from '../../../host/observability/logger.js';
