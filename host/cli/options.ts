@@ -1,13 +1,17 @@
 /** Flags shared by every command that loads a job (the original's names, plus ours). */
 import { type Command, Option } from 'commander';
 
-export interface CommonOptions {
-  config?: string;
-  jobDir?: string;
+/** The flags withSecretOptions adds. */
+export interface SecretFlags {
   mode: 'self_hosted' | 'cloud';
   secretManager?: string;
   secretsDir?: string;
   secretManagerConfig?: string;
+}
+
+export interface CommonOptions extends SecretFlags {
+  config?: string;
+  jobDir?: string;
   tenantId?: string;
   stateDir?: string;
   json?: boolean;

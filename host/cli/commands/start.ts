@@ -17,10 +17,10 @@ import { loadRunnerConfig, type RunnerConfig } from '../../orchestrator/runner-c
 import { metricsEnabled, tracingSection } from '../../orchestrator/runner-sections.js';
 import type { RunRecord } from '../../orchestrator/runs.js';
 import { startOrchestrator } from '../../orchestrator/service.js';
-import { UsageError, withSecretOptions } from '../options.js';
+import { type SecretFlags, UsageError, withSecretOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
-interface StartOptions {
+interface StartOptions extends SecretFlags {
   runnerConfig: string;
   api: boolean;
   apiHost?: string;
@@ -30,10 +30,6 @@ interface StartOptions {
   queue?: string;
   prefix?: string;
   otlpEndpoint?: string;
-  mode: 'self_hosted' | 'cloud';
-  secretManager?: string;
-  secretsDir?: string;
-  secretManagerConfig?: string;
   stateDir?: string;
   json?: boolean;
   verbose?: boolean;

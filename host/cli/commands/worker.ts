@@ -9,10 +9,10 @@ import { enableProcessMetrics } from '../../observability/metrics.js';
 import { startTracing } from '../../observability/tracing.js';
 import { parseTenantConcurrency, startWorker } from '../../orchestrator/worker.js';
 import { type MetricsServer, startMetricsServer } from '../../orchestrator/worker-http.js';
-import { UsageError, withSecretOptions } from '../options.js';
+import { type SecretFlags, UsageError, withSecretOptions } from '../options.js';
 import { printLine } from '../output.js';
 
-interface WorkerFlags {
+interface WorkerFlags extends SecretFlags {
   redis?: string;
   concurrency: string;
   tenantConcurrency?: string;
@@ -23,10 +23,6 @@ interface WorkerFlags {
   metricsPort?: string;
   metricsHost: string;
   otlpEndpoint?: string;
-  mode: 'self_hosted' | 'cloud';
-  secretManager?: string;
-  secretsDir?: string;
-  secretManagerConfig?: string;
   stateDir?: string;
   verbose?: boolean;
 }

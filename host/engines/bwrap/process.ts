@@ -12,20 +12,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { DativoError } from '../../errors.js';
 import { masker } from '../../secrets/masker.js';
+import type { ConnectorExit, ConnectorProcess } from '../protocol/process.js';
 
-export interface LocalExit {
-  exitCode: number;
-  oomKilled: boolean;
-  killed: boolean;
-}
+export type LocalExit = ConnectorExit;
 
-export interface LocalProcess {
+export interface LocalProcess extends ConnectorProcess {
   readonly pid: number;
-  readonly stdout: AsyncIterable<Buffer>;
-  stderrTail(): string;
-  wait(): Promise<LocalExit>;
-  stop(graceMs: number): Promise<void>;
-  remove(): Promise<void>;
 }
 
 export interface LocalSpawnOptions {

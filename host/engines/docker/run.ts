@@ -10,6 +10,7 @@
 import Docker from 'dockerode';
 import { DativoError, type Location } from '../../errors.js';
 import { masker } from '../../secrets/masker.js';
+import type { ConnectorExit, ConnectorProcess } from '../protocol/process.js';
 import { demux } from './demux.js';
 import { type PullPolicy, type ResolvedImage, resolveImage } from './image.js';
 
@@ -51,25 +52,11 @@ export interface ContainerSpec {
   labels?: Record<string, string>;
 }
 
-export interface ExitStatus {
-  exitCode: number;
-  oomKilled: boolean;
-  /** True when stop() had to kill it after the grace period. */
-  killed: boolean;
-}
+export type ExitStatus = ConnectorExit;
 
-export interface RunningContainer {
+export interface RunningContainer extends ConnectorProcess {
   readonly id: string;
   readonly image: ResolvedImage;
-  /** stdout bytes, read on demand. Iterate once. */
-  readonly stdout: AsyncIterable<Buffer>;
-  /** The last bytes of stderr, masked. */
-  stderrTail(): string;
-  wait(): Promise<ExitStatus>;
-  /** SIGTERM, then SIGKILL after `graceMs`. Safe to call more than once or after exit. */
-  stop(graceMs: number): Promise<void>;
-  /** Stops (if needed) and removes the container. */
-  remove(): Promise<void>;
 }
 
 export interface RunOptions {

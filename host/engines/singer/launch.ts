@@ -9,21 +9,10 @@ import { DativoError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { bwrapArgs, findBwrap, spawnLocal } from '../bwrap/index.js';
 import { runContainer } from '../docker/index.js';
+import type { ConnectorProcess } from '../protocol/process.js';
 import type { SingerOptions } from './options.js';
 
-export interface TapExit {
-  exitCode: number;
-  oomKilled: boolean;
-  killed: boolean;
-}
-
-export interface TapHandle {
-  readonly stdout: AsyncIterable<Buffer>;
-  stderrTail(): string;
-  wait(): Promise<TapExit>;
-  stop(graceMs: number): Promise<void>;
-  remove(): Promise<void>;
-}
+export type TapHandle = ConnectorProcess;
 
 export type Sandbox = 'docker' | 'bubblewrap' | 'none';
 

@@ -154,6 +154,18 @@ export interface ApiConnector {
   reader(client: ApiClient, fields: readonly ContractField[]): ApiReader;
 }
 
+/**
+ * The first credential present among `keys` (the recipe's `api_key`, then the secret names users
+ * give it); AUTHENTICATION_FAILED naming where to put one otherwise.
+ */
+export function credentialOf(source: ResolvedSource, keys: readonly string[], missing: string): string {
+  for (const k of keys) {
+    const v = source.credentials[k];
+    if (v) return v;
+  }
+  throw new DativoError('AUTHENTICATION_FAILED', missing, { location: { keyPath: 'source.credentials' } });
+}
+
 export function createConnectorSource(
   source: ResolvedSource,
   fields: readonly ContractField[],

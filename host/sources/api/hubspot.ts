@@ -13,6 +13,7 @@ import {
   type ApiReader,
   type ApiSourceDeps,
   createConnectorSource,
+  credentialOf,
   type ReadWindow,
 } from './api-source.js';
 import type { ApiClient } from './http.js';
@@ -46,19 +47,6 @@ function asPaged(body: unknown, what: string): Paged {
 /** The property HubSpot filters on for "modified since" (contacts predate the hs_ prefix). */
 export function modifiedProperty(object: string): string {
   return object === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate';
-}
-
-function token(source: ResolvedSource): string {
-  const t =
-    source.credentials.api_key ?? source.credentials.hubspot_api_key ?? source.credentials.access_token;
-  if (!t) {
-    throw new DativoError(
-      'AUTHENTICATION_FAILED',
-      'hubspot: no access token; set HUBSPOT_API_KEY (a private app token) or the secret hubspot_api_key',
-      { location: { keyPath: 'source.credentials' } },
-    );
-  }
-  return t;
 }
 
 export function hubspotReader(client: ApiClient, fields: readonly ContractField[]): ApiReader {
@@ -162,7 +150,12 @@ export function hubspotReader(client: ApiClient, fields: readonly ContractField[
 export const hubspot: ApiConnector = {
   name: 'hubspot',
   defaultBaseUrl: 'https://api.hubapi.com/',
-  token,
+  token: (source) =>
+    credentialOf(
+      source,
+      ['api_key', 'hubspot_api_key', 'access_token'],
+      'hubspot: no access token; set HUBSPOT_API_KEY (a private app token) or the secret hubspot_api_key',
+    ),
   errorText,
   reader: hubspotReader,
 };

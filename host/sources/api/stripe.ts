@@ -12,6 +12,7 @@ import {
   type ApiReader,
   type ApiSourceDeps,
   createConnectorSource,
+  credentialOf,
   type ReadWindow,
 } from './api-source.js';
 import type { ApiClient } from './http.js';
@@ -33,18 +34,6 @@ const KNOWN = [
 function errorText(body: unknown): string | undefined {
   const e = (body as { error?: { message?: unknown } } | undefined)?.error;
   return typeof e?.message === 'string' ? e.message : undefined;
-}
-
-function apiKey(source: ResolvedSource): string {
-  const key = source.credentials.api_key ?? source.credentials.stripe_api_key;
-  if (!key) {
-    throw new DativoError(
-      'AUTHENTICATION_FAILED',
-      'stripe: no API key; set STRIPE_API_KEY (or the secret manager key stripe_api_key)',
-      { location: { keyPath: 'source.credentials' } },
-    );
-  }
-  return key;
 }
 
 interface StripeList {
@@ -114,7 +103,12 @@ export function stripeReader(client: ApiClient, fields: readonly ContractField[]
 export const stripe: ApiConnector = {
   name: 'stripe',
   defaultBaseUrl: 'https://api.stripe.com/',
-  token: apiKey,
+  token: (source) =>
+    credentialOf(
+      source,
+      ['api_key', 'stripe_api_key'],
+      'stripe: no API key; set STRIPE_API_KEY (or the secret manager key stripe_api_key)',
+    ),
   errorText,
   reader: stripeReader,
 };
