@@ -85,7 +85,9 @@ describe('one run per job at a time', () => {
     for (let i = 0; i < 200 && !existsSync(lockFile); i++) await new Promise((r) => setTimeout(r, 25));
     expect(existsSync(lockFile)).toBe(true);
 
-    const second = await runOrders(dir);
+    // Hold the first run still while the second tries, so the test never depends on which is faster.
+    first.kill('SIGSTOP');
+    const second = await runOrders(dir).finally(() => first.kill('SIGCONT'));
     expect(second.code).toBe(2);
     expect(second.stderr).toContain('STATE_LOCKED');
     expect(second.stderr).toMatch(/another run of this job is in progress/i);
