@@ -17,7 +17,6 @@ COPY bin ./bin
 COPY dist ./dist
 COPY recipes ./recipes
 COPY registry ./registry
-COPY assets ./assets
 COPY examples ./examples
 # node_modules is in the context only when prepared with production dependencies (the repo's
 # .dockerignore keeps the host's dev node_modules out); the glob lets this COPY match nothing.
