@@ -31,6 +31,6 @@ RUN set -eu; \
 
 # Jobs, data and output live in a mounted working directory; Dativo itself is read-only.
 USER 65532:65532
-WORKDIR /work
+WORKDIR /data
 ENTRYPOINT ["node", "/opt/dativo/bin/dativo.js"]
 CMD ["--help"]

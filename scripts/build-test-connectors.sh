@@ -24,16 +24,16 @@ BASE="dativo-test/busybox:h-$base_hash"
 if ! have "$BASE"; then
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
-  mkdir -p "$tmp/root/bin" "$tmp/root/etc" "$tmp/root/tmp" "$tmp/root/config" "$tmp/root/proc" "$tmp/root/sys" "$tmp/root/dev"
-  chmod 1777 "$tmp/root/tmp"
-  cp "$BUSYBOX" "$tmp/root/bin/busybox"
+  mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc" "$tmp/rootfs/tmp" "$tmp/rootfs/config" "$tmp/rootfs/proc" "$tmp/rootfs/sys" "$tmp/rootfs/dev"
+  chmod 1777 "$tmp/rootfs/tmp"
+  cp "$BUSYBOX" "$tmp/rootfs/bin/busybox"
   # Relative links: the host's /bin is a link into /usr/bin, absolute ones would dangle in the image.
   for a in $("$BUSYBOX" --list); do
-    [ "$a" = busybox ] || ln -s busybox "$tmp/root/bin/$a"
+    [ "$a" = busybox ] || ln -s busybox "$tmp/rootfs/bin/$a"
   done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$tmp/root/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' >"$tmp/root/etc/group"
-  tar -C "$tmp/root" --owner=0 --group=0 -c . |
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$tmp/rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$tmp/rootfs/etc/group"
+  tar -C "$tmp/rootfs" --owner=0 --group=0 -c . |
     docker import -c 'ENV PATH=/bin' - "$BASE" >/dev/null
   docker tag "$BASE" dativo-test/busybox:local
   say "built $BASE"

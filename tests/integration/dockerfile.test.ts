@@ -45,15 +45,15 @@ it('runs the quickstart inside the container', async () => {
     '--tmpfs',
     '/tmp',
     '-v',
-    `${work}:/work`,
+    `${work}:/data`,
     '-w',
-    '/work',
+    '/data',
     IMAGE,
     'run',
     '--config',
     '/opt/dativo/examples/quickstart/job.yaml',
     '--state-dir',
-    '/work/state',
+    '/data/state',
     '--json',
   ]);
   expect(await visibleCount(path.join(work, 'output/quickstart'))).toBeGreaterThan(0);
