@@ -4,21 +4,11 @@
  * plugin receives), and a mock config from the manifest's schema. Deterministic: the same seed
  * gives the same rows, so a plugin's unit test can assert on exact values.
  */
-import {
-  type Data,
-  type DataType,
-  Field,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  Type,
-  tableToIPC,
-} from 'apache-arrow';
+import { type Data, type DataType, Field, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
 import type { ContractField } from '../contract/model.js';
 import { arrowType } from '../contract/schema.js';
 import type { PluginManifest } from '../plugins/manifest.js';
+import { batchToIpc } from '../sinks/parquet/arrow.js';
 import { configFromSchema } from './config-gen.js';
 
 export type RecordValue = string | number | boolean | null;
@@ -178,7 +168,7 @@ export function recordsToBatch(
 
 /** The same batch as the IPC bytes a writer plugin's `write_batch` receives. */
 export function recordsToIpc(fields: readonly ContractField[], rows: readonly GeneratedRecord[]): Uint8Array {
-  return tableToIPC(new Table([recordsToBatch(fields, rows)]), 'stream');
+  return batchToIpc(recordsToBatch(fields, rows));
 }
 
 /** A config that satisfies the manifest's config_schema (defaults, examples, then typed samples). */
