@@ -9,9 +9,6 @@ import { createAirbyteSource } from './airbyte/index.js';
 import { createMeltanoSource } from './meltano/index.js';
 import { createSingerSource } from './singer/index.js';
 
-/** Engines this build can run (architecture §7 picks one per job). */
-export const ENGINES: ReadonlySet<string> = new Set<string>(['airbyte', 'singer', 'meltano']);
-
 export async function createEngineSource(job: ResolvedJob, _batchSize: number): Promise<Source> {
   if (job.source.engine === 'airbyte') return createAirbyteSource(job, _batchSize);
   if (job.source.engine === 'singer') return createSingerSource(job, _batchSize);

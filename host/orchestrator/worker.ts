@@ -143,7 +143,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       lock: async (j) => {
         const lock = await acquireRedisLock(
           lockConn,
-          jobLockKey(prefix, j.tenantId, j.name, targetLocation(j)),
+          jobLockKey(prefix, j.tenantId, j.name, await targetLocation(j)),
           {
             ttlMs: lockMs,
             // A stalled run's previous holder is dead: its lock expires within lockMs.

@@ -3,24 +3,17 @@
  * features exist today; everything valid but not built fails here with NOT_IMPLEMENTED, pointing
  * at the job key that asked for it. `validate` calls `assertImplemented` too, so it never
  * promises a run that cannot start.
+ *
+ * Connector modules are imported when a job needs one, not up front: together they pull in the AWS
+ * SDK, dockerode, the database drivers and the plugin host, which would add most of a second to
+ * every command's start.
  */
 import path from 'node:path';
 import type { ResolvedJob } from '../config/types.js';
-import { createEngineSource, ENGINES } from '../engines/index.js';
+import { ENGINES } from '../engines/names.js';
 import { DativoError, type Location } from '../errors.js';
-import { createPluginSink, createPluginSource } from '../plugins/index.js';
-import { createIcebergSink, icebergTargetLocation } from '../sinks/iceberg/index.js';
 import type { TableLayout } from '../sinks/layout.js';
-import { createLocalSink, localTargetRoot } from '../sinks/local/index.js';
-import { createPluginOutputSink } from '../sinks/plugin-outputs.js';
-import { createS3Sink, s3TargetLocation } from '../sinks/s3/index.js';
 import type { Sink } from '../sinks/sink.js';
-import { createLocalStore } from '../sinks/store/local.js';
-import { createHubspotSource } from '../sources/api/hubspot.js';
-import { createStripeSource } from '../sources/api/stripe.js';
-import { createCsvSource } from '../sources/csv/index.js';
-import { createMysqlSource } from '../sources/mysql/index.js';
-import { createPostgresSource } from '../sources/postgres/index.js';
 
 const SOURCES = new Set(['csv', 'postgres', 'mysql', 'stripe', 'hubspot']);
 /**
@@ -121,15 +114,23 @@ export function assertImplemented(job: ResolvedJob): void {
 }
 
 export async function createSource(job: ResolvedJob, batchSize: number): Promise<Source> {
-  if (readerPlugin(job)) return createPluginSource(job);
-  if (usesEngine(job)) return createEngineSource(job, batchSize);
-  if (job.source.type === 'postgres') return createPostgresSource(job.source, { batchSize });
-  if (job.source.type === 'mysql') return createMysqlSource(job.source, { batchSize });
-  if (job.source.type === 'stripe')
-    return createStripeSource(job.source, job.contract.fields, job.contract.object, { batchSize });
-  if (job.source.type === 'hubspot')
-    return createHubspotSource(job.source, job.contract.fields, job.contract.object, { batchSize });
-  return createCsvSource(job.source, { columnNames: job.contract.fields.map((f) => f.name), batchSize });
+  if (readerPlugin(job)) return (await import('../plugins/index.js')).createPluginSource(job);
+  if (usesEngine(job)) return (await import('../engines/index.js')).createEngineSource(job, batchSize);
+  const { source, contract } = job;
+  if (source.type === 'postgres')
+    return (await import('../sources/postgres/index.js')).createPostgresSource(source, { batchSize });
+  if (source.type === 'mysql')
+    return (await import('../sources/mysql/index.js')).createMysqlSource(source, { batchSize });
+  if (source.type === 'stripe') {
+    const { createStripeSource } = await import('../sources/api/stripe.js');
+    return createStripeSource(source, contract.fields, contract.object, { batchSize });
+  }
+  if (source.type === 'hubspot') {
+    const { createHubspotSource } = await import('../sources/api/hubspot.js');
+    return createHubspotSource(source, contract.fields, contract.object, { batchSize });
+  }
+  const { createCsvSource } = await import('../sources/csv/index.js');
+  return createCsvSource(source, { columnNames: contract.fields.map((f) => f.name), batchSize });
 }
 
 export interface SinkSettings {
@@ -140,6 +141,13 @@ export interface SinkSettings {
 export async function createSink(job: ResolvedJob, settings: SinkSettings): Promise<Sink> {
   if (writerPlugin(job)) {
     // The plugin writes bytes; the host publishes them under the target's folder, atomically.
+    const [{ createPluginSink }, { createPluginOutputSink }, { createLocalStore }, { localTargetRoot }] =
+      await Promise.all([
+        import('../plugins/index.js'),
+        import('../sinks/plugin-outputs.js'),
+        import('../sinks/store/local.js'),
+        import('../sinks/local/index.js'),
+      ]);
     const plugin = await createPluginSink(job, undefined, { runId: settings.runId });
     return createPluginOutputSink({
       plugin,
@@ -147,15 +155,19 @@ export async function createSink(job: ResolvedJob, settings: SinkSettings): Prom
       layout: layoutOf(job),
     });
   }
-  if (OBJECT_STORE_TARGETS.has(job.target.type)) return createS3Sink(job, settings);
-  if (job.target.type === 'iceberg') return createIcebergSink(job, settings);
-  return createLocalSink(job, settings);
+  if (OBJECT_STORE_TARGETS.has(job.target.type))
+    return (await import('../sinks/s3/index.js')).createS3Sink(job, settings);
+  if (job.target.type === 'iceberg')
+    return (await import('../sinks/iceberg/index.js')).createIcebergSink(job, settings);
+  return (await import('../sinks/local/index.js')).createLocalSink(job, settings);
 }
 
 /** Where a target writes, for reports (never includes credentials). */
-export function targetLocation(job: ResolvedJob): string | undefined {
-  if (OBJECT_STORE_TARGETS.has(job.target.type)) return s3TargetLocation(job);
-  if (job.target.type === 'iceberg') return icebergTargetLocation(job);
+export async function targetLocation(job: ResolvedJob): Promise<string | undefined> {
+  if (OBJECT_STORE_TARGETS.has(job.target.type))
+    return (await import('../sinks/s3/index.js')).s3TargetLocation(job);
+  if (job.target.type === 'iceberg')
+    return (await import('../sinks/iceberg/index.js')).icebergTargetLocation(job);
   const p = job.target.connection.path;
   return typeof p === 'string' ? p : undefined;
 }

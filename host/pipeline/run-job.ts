@@ -75,7 +75,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     finishedAt: '',
     durationsMs: { total: 0, extract: 0, commit: 0 },
     source: { type: job.source.type, engine: job.source.engine, files: job.source.files.map((f) => f.path) },
-    target: { type: job.target.type, location: targetLocation(job) },
+    target: { type: job.target.type, location: await targetLocation(job) },
     contract: { id: job.contract.id, name: job.contract.name, version: job.contract.version },
     rows: { read: 0, written: 0, invalid: 0 },
     bytes: { read: 0, written: 0 },

@@ -3,7 +3,6 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedJob } from '../config/types.js';
 import type { CheckResult } from '../sources/source.js';
-import { checkS3Target } from './s3/index.js';
 
 async function checkLocal(dir: string): Promise<CheckResult> {
   try {
@@ -24,6 +23,7 @@ export async function checkTarget(job: ResolvedJob): Promise<CheckResult> {
     const p = job.target.connection.path;
     return checkLocal(path.resolve(typeof p === 'string' ? p : 'output'));
   }
-  if (job.target.type === 's3' || job.target.type === 'minio') return checkS3Target(job);
+  if (job.target.type === 's3' || job.target.type === 'minio')
+    return (await import('./s3/index.js')).checkS3Target(job);
   return { status: 'skipped', message: `no check for target ${job.target.type} yet` };
 }

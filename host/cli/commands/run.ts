@@ -65,9 +65,9 @@ export function runCommand(setExit: (code: number) => void): Command {
       '--otlp-endpoint <url>',
       'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
     )
-    .hook('preAction', (c) => {
+    .hook('preAction', async (c) => {
       const url = c.opts().otlpEndpoint as string | undefined;
-      tracing = startTracing(url ? { endpoint: url } : {});
+      tracing = await startTracing(url ? { endpoint: url } : {});
     })
     .hook('postAction', async (c) => {
       const file = c.opts().metricsFile as string | undefined;

@@ -16,7 +16,6 @@ import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { loadRunnerConfig, type RunnerConfig } from '../../orchestrator/runner-config.js';
 import { metricsEnabled, tracingSection } from '../../orchestrator/runner-sections.js';
 import type { RunRecord } from '../../orchestrator/runs.js';
-import { startOrchestrator } from '../../orchestrator/service.js';
 import { type SecretFlags, UsageError, withSecretOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
@@ -54,7 +53,7 @@ function port(text: string | undefined): number | undefined {
 }
 
 /** Tracing per flag, then the runner config, then the OTEL_* environment; off when none is set. */
-function tracingFor(runner: RunnerConfig, opts: StartOptions): Tracing {
+function tracingFor(runner: RunnerConfig, opts: StartOptions): Promise<Tracing> {
   const t = tracingSection(runner);
   if (!t.enabled && !opts.otlpEndpoint) return startTracing({ env: {} });
   const endpoint = opts.otlpEndpoint ?? t.otlpEndpoint;
@@ -72,7 +71,7 @@ async function start(runMode: string | undefined, opts: StartOptions): Promise<n
   if (opts.redis) runner.queue = { ...runner.queue, enabled: true, redis: opts.redis };
   if (opts.queue) runner.queue = { ...runner.queue, name: opts.queue };
   if (opts.prefix) runner.queue = { ...runner.queue, prefix: opts.prefix };
-  const tracing = tracingFor(runner, opts);
+  const tracing = await tracingFor(runner, opts);
   try {
     return await serve(runner, runMode, opts, logger);
   } finally {
@@ -91,6 +90,8 @@ async function serve(
   const graceMs = (seconds(opts.gracePeriod, '--grace-period') ?? runner.shutdownGraceSeconds) * 1000;
   const oneshot = mode === 'oneshot';
   if (!oneshot && metricsEnabled(runner)) enableProcessMetrics();
+  // Loaded here: the scheduler, the API server and the queue client would slow other commands' start.
+  const { startOrchestrator } = await import('../../orchestrator/service.js');
   const service = await startOrchestrator({
     runner,
     logger,

@@ -7,8 +7,7 @@ import { Command, Option } from 'commander';
 import { createLogger } from '../../observability/logger.js';
 import { enableProcessMetrics } from '../../observability/metrics.js';
 import { startTracing } from '../../observability/tracing.js';
-import { parseTenantConcurrency, startWorker } from '../../orchestrator/worker.js';
-import { type MetricsServer, startMetricsServer } from '../../orchestrator/worker-http.js';
+import type { MetricsServer } from '../../orchestrator/worker-http.js';
 import { type SecretFlags, UsageError, withSecretOptions } from '../options.js';
 import { printLine } from '../output.js';
 
@@ -70,6 +69,11 @@ export function workerCommand(setExit: (code: number) => void): Command {
     )
     .action(async (flags: WorkerFlags) => {
       if (!flags.redis) throw new UsageError('--redis (or $DATIVO_REDIS_URL) is required');
+      // Loaded here, not at the top: BullMQ and ioredis would slow every other command's start.
+      const [{ parseTenantConcurrency, startWorker }, { startMetricsServer }] = await Promise.all([
+        import('../../orchestrator/worker.js'),
+        import('../../orchestrator/worker-http.js'),
+      ]);
       const concurrency = positiveInt('--concurrency', flags.concurrency);
       const lockDurationMs = positiveInt('--lock-duration', flags.lockDuration, 1000);
       let tenantConcurrency: Record<string, number> | undefined;
@@ -79,7 +83,7 @@ export function workerCommand(setExit: (code: number) => void): Command {
         throw new UsageError((e as Error).message);
       }
       const logger = createLogger({ level: flags.verbose ? 'debug' : undefined });
-      const tracing = startTracing(flags.otlpEndpoint ? { endpoint: flags.otlpEndpoint } : {});
+      const tracing = await startTracing(flags.otlpEndpoint ? { endpoint: flags.otlpEndpoint } : {});
       let metrics: MetricsServer | undefined;
       if (flags.metricsPort !== undefined) {
         enableProcessMetrics();

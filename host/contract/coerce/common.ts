@@ -92,6 +92,36 @@ export function eachCell(col: TextColumn, ctx: CoerceContext, parse: CellParser)
   return { validity, nullCount };
 }
 
+/**
+ * `eachCell` for columns whose values need no look (strings without text constraints): the
+ * validity bitmap is taken over byte by byte, and only bytes with a null in them are visited to
+ * report missing required values.
+ */
+export function passNullsOnly(col: TextColumn, ctx: CoerceContext): CellPass {
+  const n = col.length;
+  const nBytes = (n + 7) >> 3;
+  const validity = new Uint8Array(nBytes);
+  const nulls = col.validity;
+  if (nulls === null) validity.fill(0xff);
+  else if (col.validityOffset % 8 !== 0) return eachCell(col, ctx, () => true);
+  else validity.set(nulls.subarray(col.validityOffset >> 3, (col.validityOffset >> 3) + nBytes));
+  // Bits past the last row are not rows: clear them so they are neither counted nor reported.
+  if (n % 8 !== 0) validity[nBytes - 1] = (validity[nBytes - 1] as number) & ((1 << (n % 8)) - 1);
+  if (nulls === null) return { validity, nullCount: 0 };
+  let nullCount = 0;
+  for (let byte = 0; byte < nBytes; byte++) {
+    const v = validity[byte] as number;
+    if (v === 0xff) continue;
+    const bits = byte === nBytes - 1 && n % 8 !== 0 ? n % 8 : 8;
+    for (let bit = 0; bit < bits; bit++) {
+      if ((v & (1 << bit)) !== 0) continue;
+      nullCount++;
+      if (ctx.field.required) ctx.report(byte * 8 + bit, 'missing_required', 'required value is missing');
+    }
+  }
+  return { validity, nullCount };
+}
+
 /** maxLength counts characters (code points), not bytes or UTF-16 units. */
 function checkText(
   b: Uint8Array,

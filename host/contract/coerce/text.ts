@@ -2,7 +2,7 @@
 import { Bool, type Data, makeData, Utf8 } from 'apache-arrow';
 import { parseBool } from '../parse/numbers.js';
 import type { TextColumn } from '../text-column.js';
-import { type CoerceContext, eachCell, expected } from './common.js';
+import { type CoerceContext, eachCell, expected, passNullsOnly } from './common.js';
 
 /** The output reuses the input's offsets and bytes: a string column is never decoded. */
 function utf8Output(col: TextColumn, validity: Uint8Array, nullCount: number): Data {
@@ -20,7 +20,7 @@ function utf8Output(col: TextColumn, validity: Uint8Array, nullCount: number): D
 const accept = () => true;
 
 export function coerceString(col: TextColumn, ctx: CoerceContext): Data {
-  const pass = eachCell(col, ctx, accept);
+  const pass = ctx.checks.hasText ? eachCell(col, ctx, accept) : passNullsOnly(col, ctx);
   return utf8Output(col, pass.validity, pass.nullCount);
 }
 

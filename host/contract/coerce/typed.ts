@@ -51,10 +51,13 @@ export function reuseTyped(data: Data, outType: DataType, ctx: CoerceContext): D
   let validity: Uint8Array | undefined;
   if (data.nullCount > 0) {
     validity = new Uint8Array((n + 7) >> 3);
-    for (let i = 0; i < n; i++) {
-      if (data.getValid(i)) validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
-      else if (ctx.field.required) ctx.report(i, 'missing_required', 'required value is missing');
-    }
+    const bitmap = data.nullBitmap;
+    if (bitmap && data.offset === 0 && !ctx.field.required) validity.set(bitmap.subarray(0, validity.length));
+    else
+      for (let i = 0; i < n; i++) {
+        if (data.getValid(i)) validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+        else if (ctx.field.required) ctx.report(i, 'missing_required', 'required value is missing');
+      }
   }
   return makeData({
     type: outType,

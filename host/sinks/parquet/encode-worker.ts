@@ -6,9 +6,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import { tableFromIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
-import { FIELD_ID_KEY, schemaSignature } from './arrow.js';
 import type { FromWorker, ToWorker, WriterProps } from './protocol.js';
 
 interface Pending {
@@ -148,7 +146,7 @@ async function pullNext(
   for (;;) {
     const next = f.queue.shift();
     if (next) {
-      checkSchema(f, next.ipc);
+      await checkSchema(f, next.ipc);
       const table = pw.Table.fromIPCStream(next.ipc);
       try {
         for (const b of table.recordBatches()) controller.enqueue(b);
@@ -175,15 +173,15 @@ async function pullNext(
  * parquet-rs does not reject a batch whose schema differs from the first one (it writes a broken
  * file), so the encoder checks: the schema message bytes must match, or at least the shape.
  */
-function checkSchema(f: OpenFile, ipc: Uint8Array): void {
+async function checkSchema(f: OpenFile, ipc: Uint8Array): Promise<void> {
   const head = schemaMessage(ipc);
   if (!f.schemaBytes) {
     f.schemaBytes = head.slice();
     return;
   }
   if (sameBytes(head, f.schemaBytes)) return;
-  const want = describe(f.schemaBytes);
-  const got = describe(head);
+  const want = await describe(f.schemaBytes);
+  const got = await describe(head);
   if (want !== got)
     throw new Error(`batch schema differs from the file's schema: expected {${want}}, got {${got}}`);
 }
@@ -196,7 +194,12 @@ function schemaMessage(ipc: Uint8Array): Uint8Array {
   return ipc.subarray(0, len);
 }
 
-function describe(schemaMsg: Uint8Array): string {
+/** Only needed when a schema differs, so apache-arrow is loaded then, not at every worker start. */
+async function describe(schemaMsg: Uint8Array): Promise<string> {
+  const [{ tableFromIPC }, { FIELD_ID_KEY, schemaSignature }] = await Promise.all([
+    import('apache-arrow'),
+    import('./arrow.js'),
+  ]);
   // A schema message followed by the end-of-stream marker is a valid, empty stream.
   const eos = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
   const buf = new Uint8Array(schemaMsg.byteLength + eos.byteLength);

@@ -25,8 +25,6 @@ const DAYS_1970_TO_2000 = 10957;
 const US_1970_TO_2000 = 946_684_800_000_000;
 const TWO_32 = 4294967296;
 
-type FieldDecoder = (buf: Buffer, off: number, len: number) => void;
-
 const POW10: number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /** numeric send format → exact decimal text. */
@@ -75,89 +73,154 @@ export function numericUnscaled(buf: Buffer, off: number, scale: number): bigint
   return sign === 0x4000 ? -v : v;
 }
 
+/**
+ * numeric send format → unscaled value as a number when it is small enough to be exact (the common
+ * case: no BigInt at all), NaN when only `numericUnscaled` can tell, undefined for NaN/Infinity.
+ */
+function numericUnscaledSmall(buf: Buffer, off: number, scale: number): number | undefined {
+  const ndigits = buf.readInt16BE(off);
+  const sign = buf.readUInt16BE(off + 4);
+  if (sign === 0xc000 || sign === 0xd000 || sign === 0xf000) return undefined;
+  if (ndigits === 0) return 0;
+  const exp10 = 4 * (buf.readInt16BE(off + 2) - ndigits + 1) + scale;
+  if (ndigits > 3 || exp10 < -15 || exp10 > 3) return Number.NaN;
+  let acc = 0;
+  for (let i = 0; i < ndigits; i++) acc = acc * 10000 + buf.readInt16BE(off + 8 + 2 * i);
+  if (exp10 >= 0) acc *= POW10[exp10] as number;
+  else acc = Math.trunc(acc / (POW10[-exp10] as number));
+  return sign === 0x4000 ? -acc : acc;
+}
+
 function uuidText(buf: Buffer, off: number): string {
   const h = buf.toString('hex', off, off + 16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function decoderFor(plan: PgColumnPlan, b: ColumnBuilder): FieldDecoder {
+/** How a column is decoded: one small integer per column, switched on in the row loop. */
+enum Decode {
+  Int2,
+  Int4,
+  Int8,
+  Float4,
+  Float8,
+  Bool,
+  Date,
+  Timestamp,
+  NumericText,
+  Decimal,
+  Text,
+  Jsonb,
+  Uuid,
+}
+
+function decodeOf(plan: PgColumnPlan, b: ColumnBuilder): Decode {
   switch (plan.wire) {
-    case 'int2': {
-      const ib = b as Int64Builder;
-      return (buf, off) => ib.appendInt32(buf.readInt16BE(off));
+    case 'int2':
+      return Decode.Int2;
+    case 'int4':
+      return Decode.Int4;
+    case 'int8':
+      return Decode.Int8;
+    case 'float4':
+      return Decode.Float4;
+    case 'float8':
+      return Decode.Float8;
+    case 'bool':
+      return Decode.Bool;
+    case 'date':
+      return Decode.Date;
+    case 'timestamp':
+      return Decode.Timestamp;
+    case 'numeric':
+      return b instanceof Utf8Builder ? Decode.NumericText : Decode.Decimal;
+    case 'text':
+      return Decode.Text;
+    case 'jsonb':
+      return Decode.Jsonb;
+    case 'uuid':
+      return Decode.Uuid;
+  }
+}
+
+function appendTimestamp(tb: TimestampBuilder, buf: Buffer, off: number): void {
+  const hi = buf.readInt32BE(off);
+  const lo = buf.readUInt32BE(off + 4);
+  if (hi < 0x100000 && hi > -0x100000) tb.appendMicros(hi * TWO_32 + lo + US_1970_TO_2000);
+  else {
+    const v = buf.readBigInt64BE(off);
+    if (v === 0x7fffffffffffffffn || v === -0x8000000000000000n) tb.appendNull();
+    else tb.appendBigMicros(v + BigInt(US_1970_TO_2000));
+  }
+}
+
+function appendDecimal(nb: DecimalBuilder, buf: Buffer, off: number): void {
+  const small = numericUnscaledSmall(buf, off, nb.scale);
+  if (small === undefined) nb.appendNull();
+  else if (!Number.isNaN(small)) {
+    if (!nb.appendUnscaledNumber(small)) nb.appendNull();
+  } else {
+    const v = numericUnscaled(buf, off, nb.scale);
+    if (v === undefined || !nb.appendUnscaled(v)) nb.appendNull();
+  }
+}
+
+/**
+ * One field at `off` (`len` bytes, not NULL) into its builder. A switch on the column's decode
+ * code instead of a closure per column: each builder call below sees one class only, so V8 inlines
+ * it, which a row loop calling ten different closures through one call site cannot.
+ */
+function decodeField(code: Decode, b: ColumnBuilder, buf: Buffer, off: number, len: number): void {
+  switch (code) {
+    case Decode.Int2:
+      (b as Int64Builder).appendInt32(buf.readInt16BE(off));
+      return;
+    case Decode.Int4:
+      (b as Int64Builder).appendInt32(buf.readInt32BE(off));
+      return;
+    case Decode.Int8:
+      (b as Int64Builder).appendWords(buf.readUInt32BE(off + 4), buf.readInt32BE(off));
+      return;
+    case Decode.Float4:
+      (b as Float64Builder).append(buf.readFloatBE(off));
+      return;
+    case Decode.Float8:
+      (b as Float64Builder).append(buf.readDoubleBE(off));
+      return;
+    case Decode.Bool:
+      (b as BoolBuilder).append(buf[off] !== 0);
+      return;
+    case Decode.Date: {
+      const d = buf.readInt32BE(off);
+      if (d === 0x7fffffff || d === -0x80000000) b.appendNull();
+      else (b as DateBuilder).append(d + DAYS_1970_TO_2000);
+      return;
     }
-    case 'int4': {
-      const ib = b as Int64Builder;
-      return (buf, off) => ib.appendInt32(buf.readInt32BE(off));
+    case Decode.Timestamp:
+      appendTimestamp(b as TimestampBuilder, buf, off);
+      return;
+    case Decode.NumericText: {
+      const t = numericText(buf, off);
+      if (t === undefined) b.appendNull();
+      else (b as Utf8Builder).appendString(t);
+      return;
     }
-    case 'int8': {
-      const ib = b as Int64Builder;
-      return (buf, off) => ib.appendWords(buf.readUInt32BE(off + 4), buf.readInt32BE(off));
-    }
-    case 'float4': {
-      const fb = b as Float64Builder;
-      return (buf, off) => fb.append(buf.readFloatBE(off));
-    }
-    case 'float8': {
-      const fb = b as Float64Builder;
-      return (buf, off) => fb.append(buf.readDoubleBE(off));
-    }
-    case 'bool': {
-      const bb = b as BoolBuilder;
-      return (buf, off) => bb.append(buf[off] !== 0);
-    }
-    case 'date': {
-      const db = b as DateBuilder;
-      return (buf, off) => {
-        const d = buf.readInt32BE(off);
-        if (d === 0x7fffffff || d === -0x80000000) db.appendNull();
-        else db.append(d + DAYS_1970_TO_2000);
-      };
-    }
-    case 'timestamp': {
-      const tb = b as TimestampBuilder;
-      return (buf, off) => {
-        const hi = buf.readInt32BE(off);
-        const lo = buf.readUInt32BE(off + 4);
-        if (hi < 0x100000 && hi > -0x100000) tb.appendMicros(hi * TWO_32 + lo + US_1970_TO_2000);
-        else {
-          const v = buf.readBigInt64BE(off);
-          if (v === 0x7fffffffffffffffn || v === -0x8000000000000000n) tb.appendNull();
-          else tb.appendBigMicros(v + BigInt(US_1970_TO_2000));
-        }
-      };
-    }
-    case 'numeric': {
-      if (b instanceof Utf8Builder) {
-        return (buf, off) => {
-          const t = numericText(buf, off);
-          if (t === undefined) b.appendNull();
-          else b.appendString(t);
-        };
-      }
-      const nb = b as DecimalBuilder;
-      return (buf, off) => {
-        const v = numericUnscaled(buf, off, nb.scale);
-        if (v === undefined || !nb.appendUnscaled(v)) nb.appendNull();
-      };
-    }
-    case 'text': {
-      const ub = b as Utf8Builder;
-      return (buf, off, len) => ub.appendBytes(buf, off, off + len);
-    }
-    case 'jsonb': {
-      const ub = b as Utf8Builder;
-      return (buf, off, len) => ub.appendBytes(buf, off + 1, off + len); // version byte first
-    }
-    case 'uuid': {
-      const ub = b as Utf8Builder;
-      return (buf, off) => ub.appendString(uuidText(buf, off));
-    }
+    case Decode.Decimal:
+      appendDecimal(b as DecimalBuilder, buf, off);
+      return;
+    case Decode.Text:
+      (b as Utf8Builder).appendBytes(buf, off, off + len);
+      return;
+    case Decode.Jsonb:
+      (b as Utf8Builder).appendBytes(buf, off + 1, off + len); // version byte first
+      return;
+    case Decode.Uuid:
+      (b as Utf8Builder).appendString(uuidText(buf, off));
+      return;
   }
 }
 
 export class BinaryCopyDecoder {
-  private readonly decoders: FieldDecoder[];
+  private readonly codes: Decode[];
   private readonly builders: ColumnBuilder[];
   private headerDone = false;
   private pending: Buffer | undefined;
@@ -171,34 +234,39 @@ export class BinaryCopyDecoder {
     private readonly onRow: () => void,
   ) {
     this.builders = builders;
-    this.decoders = plans.map((p, i) => decoderFor(p, builders[i] as ColumnBuilder));
+    this.codes = plans.map((p, i) => decodeOf(p, builders[i] as ColumnBuilder));
   }
 
-  push(chunk: Buffer): void {
+  /** Decodes `chunk[start, end)`: whole rows go to the builders, a partial row waits for more. */
+  push(chunk: Buffer, start = 0, end = chunk.length): void {
     let buf = chunk;
+    let off = start;
+    let stop = end;
     if (this.pending) {
-      buf = Buffer.concat([this.pending, chunk]);
+      buf = Buffer.concat([this.pending, chunk.subarray(start, end)]);
       this.pending = undefined;
+      off = 0;
+      stop = buf.length;
     }
-    let off = 0;
     if (!this.headerDone) {
-      if (buf.length < 19) {
-        this.pending = buf;
+      if (stop - off < 19) {
+        this.pending = Buffer.from(buf.subarray(off, stop));
         return;
       }
-      if (!buf.subarray(0, 11).equals(SIGNATURE)) {
+      if (!buf.subarray(off, off + 11).equals(SIGNATURE)) {
         throw new DativoError('INTERNAL', 'postgres: unexpected COPY binary header');
       }
-      const ext = buf.readUInt32BE(15);
-      if (buf.length < 19 + ext) {
-        this.pending = buf;
+      const ext = buf.readUInt32BE(off + 15);
+      if (stop - off < 19 + ext) {
+        this.pending = Buffer.from(buf.subarray(off, stop));
         return;
       }
-      off = 19 + ext;
+      off += 19 + ext;
       this.headerDone = true;
     }
-    const n = this.decoders.length;
-    while (off + 2 <= buf.length) {
+    const n = this.codes.length;
+    const { codes, builders } = this;
+    while (off + 2 <= stop) {
       const count = buf.readInt16BE(off);
       if (count === -1) {
         this.done = true;
@@ -211,13 +279,13 @@ export class BinaryCopyDecoder {
       let p = off + 2;
       let complete = true;
       for (let i = 0; i < n; i++) {
-        if (p + 4 > buf.length) {
+        if (p + 4 > stop) {
           complete = false;
           break;
         }
         const len = buf.readInt32BE(p);
         p += 4 + Math.max(len, 0);
-        if (p > buf.length) {
+        if (p > stop) {
           complete = false;
           break;
         }
@@ -227,15 +295,15 @@ export class BinaryCopyDecoder {
       for (let i = 0; i < n; i++) {
         const len = buf.readInt32BE(p);
         p += 4;
-        if (len < 0) (this.builders[i] as ColumnBuilder).appendNull();
+        if (len < 0) (builders[i] as ColumnBuilder).appendNull();
         else {
-          (this.decoders[i] as FieldDecoder)(buf, p, len);
+          decodeField(codes[i] as Decode, builders[i] as ColumnBuilder, buf, p, len);
           p += len;
         }
       }
       off = p;
       this.onRow();
     }
-    if (off < buf.length) this.pending = Buffer.from(buf.subarray(off));
+    if (off < stop) this.pending = Buffer.from(buf.subarray(off, stop));
   }
 }

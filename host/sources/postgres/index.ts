@@ -179,7 +179,7 @@ export function createPostgresSource(source: ResolvedSource, opts: PostgresSourc
     };
     signal.addEventListener('abort', abort, { once: true });
     copy = startCopyOut(c, copySql(p), {
-      onData: (chunk) => decoder.push(chunk),
+      onData: (chunk, start, end) => decoder.push(chunk, start, end),
       onEnd: (err) => {
         if (!err) emit();
         queue.end(

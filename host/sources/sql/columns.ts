@@ -262,7 +262,11 @@ export class TimestampBuilder extends Builder {
 
 export class DecimalBuilder extends Builder {
   readonly type: Decimal;
-  private words: BigUint64Array;
+  /** Little-endian 128-bit values as four 32-bit words each (Arrow's layout). */
+  private words: Int32Array;
+  /** 10^precision: values must stay strictly inside ±limit. */
+  private readonly limit: bigint;
+  private readonly limitNumber: number;
   constructor(
     name: string,
     capacity: number,
@@ -272,15 +276,30 @@ export class DecimalBuilder extends Builder {
     super(name, capacity);
     this.type = new Decimal(scale, precision, 128);
     this.limit = 10n ** BigInt(precision);
-    this.words = new BigUint64Array(capacity * 2);
+    this.limitNumber = 10 ** precision;
+    this.words = new Int32Array(capacity * 4);
   }
   /** False when the value does not fit the column's precision (the caller decides what that means). */
-  private readonly limit: bigint;
   appendUnscaled(v: bigint): boolean {
     if (v >= this.limit || v <= -this.limit) return false;
     const i = this.length++;
-    this.words[2 * i] = BigInt.asUintN(64, v);
-    this.words[2 * i + 1] = BigInt.asUintN(64, v >> 64n);
+    const w = new BigInt64Array(this.words.buffer, 16 * i, 2);
+    w[0] = BigInt.asIntN(64, v);
+    w[1] = v >> 64n;
+    this.valid(i);
+    return true;
+  }
+  /** The same for an unscaled value that is a safe integer: no BigInt on the common path. */
+  appendUnscaledNumber(v: number): boolean {
+    if (!Number.isSafeInteger(v)) return this.appendUnscaled(BigInt(v));
+    if (v >= this.limitNumber || v <= -this.limitNumber) return false;
+    const i = this.length++;
+    const hi = Math.floor(v / 4294967296);
+    const sign = hi < 0 ? -1 : 0;
+    this.words[4 * i] = (v - hi * 4294967296) | 0;
+    this.words[4 * i + 1] = hi;
+    this.words[4 * i + 2] = sign;
+    this.words[4 * i + 3] = sign;
     this.valid(i);
     return true;
   }
@@ -290,9 +309,9 @@ export class DecimalBuilder extends Builder {
   }
   valueAt(i: number): PositionValue {
     if (this.isNull(i)) return null;
-    const lo = this.words[2 * i] as bigint;
-    const hi = BigInt.asIntN(64, this.words[2 * i + 1] as bigint);
-    return textFromUnscaled((hi << 64n) | lo, this.scale);
+    const w = new BigInt64Array(this.words.buffer, 16 * i, 2);
+    const lo = BigInt.asUintN(64, w[0] as bigint);
+    return textFromUnscaled(((w[1] as bigint) << 64n) | lo, this.scale);
   }
   finish(): Data {
     const data = makeData({
@@ -302,7 +321,7 @@ export class DecimalBuilder extends Builder {
       nullBitmap: this.takeValidity(),
       data: new Uint32Array(this.words.buffer, 0, this.length * 4),
     });
-    this.words = new BigUint64Array(this.capacity * 2);
+    this.words = new Int32Array(this.capacity * 4);
     this.reset();
     return data as Data;
   }
@@ -333,7 +352,12 @@ export class Utf8Builder extends Builder {
   appendBytes(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     this.ensure(n);
-    this.bytes.set(src.subarray(start, end), this.pos);
+    // Most values are short: a loop beats creating a subarray view for each of them.
+    if (n <= 32) {
+      const bytes = this.bytes;
+      let o = this.pos;
+      for (let k = start; k < end; k++) bytes[o++] = src[k] as number;
+    } else this.bytes.set(src.subarray(start, end), this.pos);
     this.pos += n;
     const i = this.length++;
     this.offsets[i + 1] = this.pos;

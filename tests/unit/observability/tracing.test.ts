@@ -18,9 +18,9 @@ const QUICKSTART = path.join(REPO, 'examples/quickstart');
 let exporter: InMemorySpanExporter;
 let tracing: Tracing;
 
-beforeEach(() => {
+beforeEach(async () => {
   exporter = new InMemorySpanExporter();
-  tracing = startTracing({ exporter });
+  tracing = await startTracing({ exporter });
   resetMetrics();
 });
 afterEach(async () => {
@@ -57,11 +57,13 @@ const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
 describe('tracing', () => {
   it('is off (no provider, nothing exported) unless an endpoint or exporter is configured', async () => {
     await tracing.shutdown();
-    const off = startTracing({ env: {} });
+    const off = await startTracing({ env: {} });
     expect(off.enabled).toBe(false);
     await runJob(await quickstartJob(), { logger: silentLogger(), signal: new AbortController().signal });
     expect(exporter.getFinishedSpans()).toEqual([]);
-    expect(startTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' } }).enabled).toBe(true);
+    expect((await startTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' } })).enabled).toBe(
+      true,
+    );
   });
 
   it('a run has one run span and open → extract (validate per batch) → commit stage spans under it', async () => {
