@@ -27,14 +27,22 @@ const TWO_32 = 4294967296;
 
 const POW10: number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
+/**
+ * A DataView over a Buffer's bytes: its big-endian reads are an order of magnitude faster than
+ * Buffer's `readInt32BE` family in Node 20, and the decoder makes ~25 of them per row.
+ */
+export function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 /** numeric send format → exact decimal text. */
-export function numericText(buf: Buffer, off: number): string | undefined {
-  const ndigits = buf.readInt16BE(off);
-  const weight = buf.readInt16BE(off + 2);
-  const sign = buf.readUInt16BE(off + 4);
-  const dscale = buf.readUInt16BE(off + 6);
+export function numericText(v: DataView, off: number): string | undefined {
+  const ndigits = v.getInt16(off);
+  const weight = v.getInt16(off + 2);
+  const sign = v.getUint16(off + 4);
+  const dscale = v.getUint16(off + 6);
   if (sign === 0xc000 || sign === 0xd000 || sign === 0xf000) return undefined; // NaN, ±Infinity
-  const digit = (i: number): number => (i >= 0 && i < ndigits ? buf.readInt16BE(off + 8 + 2 * i) : 0);
+  const digit = (i: number): number => (i >= 0 && i < ndigits ? v.getInt16(off + 8 + 2 * i) : 0);
   let int = '';
   if (weight < 0) int = '0';
   else
@@ -49,10 +57,10 @@ export function numericText(buf: Buffer, off: number): string | undefined {
 }
 
 /** numeric send format → unscaled integer at `scale`; undefined for NaN/Infinity. */
-export function numericUnscaled(buf: Buffer, off: number, scale: number): bigint | undefined {
-  const ndigits = buf.readInt16BE(off);
-  const weight = buf.readInt16BE(off + 2);
-  const sign = buf.readUInt16BE(off + 4);
+export function numericUnscaled(view: DataView, off: number, scale: number): bigint | undefined {
+  const ndigits = view.getInt16(off);
+  const weight = view.getInt16(off + 2);
+  const sign = view.getUint16(off + 4);
   if (sign === 0xc000 || sign === 0xd000 || sign === 0xf000) return undefined;
   if (ndigits === 0) return 0n;
   // value = digits (base 10000) × 10000^(weight − ndigits + 1); unscaled = value × 10^scale.
@@ -61,13 +69,13 @@ export function numericUnscaled(buf: Buffer, off: number, scale: number): bigint
   if (ndigits <= 3 && exp10 >= -15 && exp10 <= 3) {
     // Small values (the common case) stay in doubles, exact below 2^53.
     let acc = 0;
-    for (let i = 0; i < ndigits; i++) acc = acc * 10000 + buf.readInt16BE(off + 8 + 2 * i);
+    for (let i = 0; i < ndigits; i++) acc = acc * 10000 + view.getInt16(off + 8 + 2 * i);
     if (exp10 >= 0) acc *= POW10[exp10] as number;
     else acc = Math.trunc(acc / (POW10[-exp10] as number));
     v = BigInt(acc);
   } else {
     let acc = 0n;
-    for (let i = 0; i < ndigits; i++) acc = acc * 10000n + BigInt(buf.readInt16BE(off + 8 + 2 * i));
+    for (let i = 0; i < ndigits; i++) acc = acc * 10000n + BigInt(view.getInt16(off + 8 + 2 * i));
     v = exp10 >= 0 ? acc * 10n ** BigInt(exp10) : acc / 10n ** BigInt(-exp10);
   }
   return sign === 0x4000 ? -v : v;
@@ -77,15 +85,15 @@ export function numericUnscaled(buf: Buffer, off: number, scale: number): bigint
  * numeric send format → unscaled value as a number when it is small enough to be exact (the common
  * case: no BigInt at all), NaN when only `numericUnscaled` can tell, undefined for NaN/Infinity.
  */
-function numericUnscaledSmall(buf: Buffer, off: number, scale: number): number | undefined {
-  const ndigits = buf.readInt16BE(off);
-  const sign = buf.readUInt16BE(off + 4);
+function numericUnscaledSmall(view: DataView, off: number, scale: number): number | undefined {
+  const ndigits = view.getInt16(off);
+  const sign = view.getUint16(off + 4);
   if (sign === 0xc000 || sign === 0xd000 || sign === 0xf000) return undefined;
   if (ndigits === 0) return 0;
-  const exp10 = 4 * (buf.readInt16BE(off + 2) - ndigits + 1) + scale;
+  const exp10 = 4 * (view.getInt16(off + 2) - ndigits + 1) + scale;
   if (ndigits > 3 || exp10 < -15 || exp10 > 3) return Number.NaN;
   let acc = 0;
-  for (let i = 0; i < ndigits; i++) acc = acc * 10000 + buf.readInt16BE(off + 8 + 2 * i);
+  for (let i = 0; i < ndigits; i++) acc = acc * 10000 + view.getInt16(off + 8 + 2 * i);
   if (exp10 >= 0) acc *= POW10[exp10] as number;
   else acc = Math.trunc(acc / (POW10[-exp10] as number));
   return sign === 0x4000 ? -acc : acc;
@@ -142,24 +150,24 @@ function decodeOf(plan: PgColumnPlan, b: ColumnBuilder): Decode {
   }
 }
 
-function appendTimestamp(tb: TimestampBuilder, buf: Buffer, off: number): void {
-  const hi = buf.readInt32BE(off);
-  const lo = buf.readUInt32BE(off + 4);
+function appendTimestamp(tb: TimestampBuilder, view: DataView, off: number): void {
+  const hi = view.getInt32(off);
+  const lo = view.getUint32(off + 4);
   if (hi < 0x100000 && hi > -0x100000) tb.appendMicros(hi * TWO_32 + lo + US_1970_TO_2000);
   else {
-    const v = buf.readBigInt64BE(off);
+    const v = view.getBigInt64(off);
     if (v === 0x7fffffffffffffffn || v === -0x8000000000000000n) tb.appendNull();
     else tb.appendBigMicros(v + BigInt(US_1970_TO_2000));
   }
 }
 
-function appendDecimal(nb: DecimalBuilder, buf: Buffer, off: number): void {
-  const small = numericUnscaledSmall(buf, off, nb.scale);
+function appendDecimal(nb: DecimalBuilder, view: DataView, off: number): void {
+  const small = numericUnscaledSmall(view, off, nb.scale);
   if (small === undefined) nb.appendNull();
   else if (!Number.isNaN(small)) {
     if (!nb.appendUnscaledNumber(small)) nb.appendNull();
   } else {
-    const v = numericUnscaled(buf, off, nb.scale);
+    const v = numericUnscaled(view, off, nb.scale);
     if (v === undefined || !nb.appendUnscaled(v)) nb.appendNull();
   }
 }
@@ -169,43 +177,50 @@ function appendDecimal(nb: DecimalBuilder, buf: Buffer, off: number): void {
  * code instead of a closure per column: each builder call below sees one class only, so V8 inlines
  * it, which a row loop calling ten different closures through one call site cannot.
  */
-function decodeField(code: Decode, b: ColumnBuilder, buf: Buffer, off: number, len: number): void {
+function decodeField(
+  code: Decode,
+  b: ColumnBuilder,
+  buf: Buffer,
+  view: DataView,
+  off: number,
+  len: number,
+): void {
   switch (code) {
     case Decode.Int2:
-      (b as Int64Builder).appendInt32(buf.readInt16BE(off));
+      (b as Int64Builder).appendInt32(view.getInt16(off));
       return;
     case Decode.Int4:
-      (b as Int64Builder).appendInt32(buf.readInt32BE(off));
+      (b as Int64Builder).appendInt32(view.getInt32(off));
       return;
     case Decode.Int8:
-      (b as Int64Builder).appendWords(buf.readUInt32BE(off + 4), buf.readInt32BE(off));
+      (b as Int64Builder).appendWords(view.getUint32(off + 4), view.getInt32(off));
       return;
     case Decode.Float4:
-      (b as Float64Builder).append(buf.readFloatBE(off));
+      (b as Float64Builder).append(view.getFloat32(off));
       return;
     case Decode.Float8:
-      (b as Float64Builder).append(buf.readDoubleBE(off));
+      (b as Float64Builder).append(view.getFloat64(off));
       return;
     case Decode.Bool:
       (b as BoolBuilder).append(buf[off] !== 0);
       return;
     case Decode.Date: {
-      const d = buf.readInt32BE(off);
+      const d = view.getInt32(off);
       if (d === 0x7fffffff || d === -0x80000000) b.appendNull();
       else (b as DateBuilder).append(d + DAYS_1970_TO_2000);
       return;
     }
     case Decode.Timestamp:
-      appendTimestamp(b as TimestampBuilder, buf, off);
+      appendTimestamp(b as TimestampBuilder, view, off);
       return;
     case Decode.NumericText: {
-      const t = numericText(buf, off);
+      const t = numericText(view, off);
       if (t === undefined) b.appendNull();
       else (b as Utf8Builder).appendString(t);
       return;
     }
     case Decode.Decimal:
-      appendDecimal(b as DecimalBuilder, buf, off);
+      appendDecimal(b as DecimalBuilder, view, off);
       return;
     case Decode.Text:
       (b as Utf8Builder).appendBytes(buf, off, off + len);
@@ -224,6 +239,9 @@ export class BinaryCopyDecoder {
   private readonly builders: ColumnBuilder[];
   private headerDone = false;
   private pending: Buffer | undefined;
+  /** The view of the last chunk: consecutive rows usually lie in the same socket chunk. */
+  private viewBuf: Buffer | undefined;
+  private view: DataView = new DataView(new ArrayBuffer(0));
   /** True once the trailer was seen. */
   done = false;
 
@@ -256,7 +274,7 @@ export class BinaryCopyDecoder {
       if (!buf.subarray(off, off + 11).equals(SIGNATURE)) {
         throw new DativoError('INTERNAL', 'postgres: unexpected COPY binary header');
       }
-      const ext = buf.readUInt32BE(off + 15);
+      const ext = viewOf(buf).getUint32(off + 15);
       if (stop - off < 19 + ext) {
         this.pending = Buffer.from(buf.subarray(off, stop));
         return;
@@ -266,8 +284,13 @@ export class BinaryCopyDecoder {
     }
     const n = this.codes.length;
     const { codes, builders } = this;
+    if (buf !== this.viewBuf) {
+      this.viewBuf = buf;
+      this.view = viewOf(buf);
+    }
+    const view = this.view;
     while (off + 2 <= stop) {
-      const count = buf.readInt16BE(off);
+      const count = view.getInt16(off);
       if (count === -1) {
         this.done = true;
         return;
@@ -283,7 +306,7 @@ export class BinaryCopyDecoder {
           complete = false;
           break;
         }
-        const len = buf.readInt32BE(p);
+        const len = view.getInt32(p);
         p += 4 + Math.max(len, 0);
         if (p > stop) {
           complete = false;
@@ -293,11 +316,11 @@ export class BinaryCopyDecoder {
       if (!complete) break;
       p = off + 2;
       for (let i = 0; i < n; i++) {
-        const len = buf.readInt32BE(p);
+        const len = view.getInt32(p);
         p += 4;
         if (len < 0) (builders[i] as ColumnBuilder).appendNull();
         else {
-          decodeField(codes[i] as Decode, builders[i] as ColumnBuilder, buf, p, len);
+          decodeField(codes[i] as Decode, builders[i] as ColumnBuilder, buf, view, p, len);
           p += len;
         }
       }

@@ -97,8 +97,9 @@ export class CopyDataTap {
   private frame(buf: Buffer, from: number): void {
     let off = from;
     let forwardFrom = -1;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     while (off + 5 <= buf.length) {
-      const end = off + 1 + buf.readInt32BE(off + 1);
+      const end = off + 1 + view.getInt32(off + 1);
       if (end > buf.length) break;
       if (buf[off] === COPY_DATA) {
         if (forwardFrom >= 0) {

@@ -4,6 +4,7 @@ import {
   BinaryCopyDecoder,
   numericText,
   numericUnscaled,
+  viewOf,
 } from '../../../host/sources/postgres/binary-decoder.js';
 import { OID, planColumn } from '../../../host/sources/postgres/types.js';
 import { BatchAssembler } from '../../../host/sources/sql/batch.js';
@@ -64,19 +65,19 @@ describe('decimals', () => {
   it('decodes Postgres numeric send format', () => {
     // 1234.56 = [1234, 5600] weight 0, dscale 2
     const n = numeric([1234, 5600], 0, 0, 2);
-    expect(numericText(n, 0)).toBe('1234.56');
-    expect(numericUnscaled(n, 0, 2)).toBe(123456n);
-    expect(numericUnscaled(n, 0, 4)).toBe(12345600n);
+    expect(numericText(viewOf(n), 0)).toBe('1234.56');
+    expect(numericUnscaled(viewOf(n), 0, 2)).toBe(123456n);
+    expect(numericUnscaled(viewOf(n), 0, 4)).toBe(12345600n);
     // -0.0001234 = [1, 2340] weight -1, dscale 7
     const small = numeric([1, 2340], -1, 0x4000, 7);
-    expect(numericText(small, 0)).toBe('-0.0001234');
+    expect(numericText(viewOf(small), 0)).toBe('-0.0001234');
     // 12345678901234567890 = [1234, 5678, 9012, 3456, 7890] weight 4
     const big = numeric([1234, 5678, 9012, 3456, 7890], 4, 0, 0);
-    expect(numericText(big, 0)).toBe('12345678901234567890');
-    expect(numericUnscaled(big, 0, 2)).toBe(1234567890123456789000n);
-    expect(numericText(numeric([], 0, 0, 2), 0)).toBe('0.00');
-    expect(numericText(numeric([1], 2, 0, 0), 0)).toBe('100000000');
-    expect(numericText(numeric([], 0, 0xc000, 0), 0)).toBeUndefined(); // NaN
+    expect(numericText(viewOf(big), 0)).toBe('12345678901234567890');
+    expect(numericUnscaled(viewOf(big), 0, 2)).toBe(1234567890123456789000n);
+    expect(numericText(viewOf(numeric([], 0, 0, 2)), 0)).toBe('0.00');
+    expect(numericText(viewOf(numeric([1], 2, 0, 0)), 0)).toBe('100000000');
+    expect(numericText(viewOf(numeric([], 0, 0xc000, 0)), 0)).toBeUndefined(); // NaN
   });
 });
 
