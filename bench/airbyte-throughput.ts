@@ -2,8 +2,9 @@
  * Airbyte path throughput: `dativo run` reading N synthetic records from the Stripe-like test
  * connector (mode "bench", busybox awk) into Parquet, against the same image, same hardened
  * container and same `read` invocation writing its stdout to /dev/null, in the same invocation of
- * this script. A third run streams the container's stdout to the host and only splits it into
- * lines (no JSON, no Arrow), which separates Docker's attach stream from our records → Arrow cost.
+ * this script. A third run streams the container's stdout to the host the way `dativo run` does (the
+ * stdout FIFO, see host/engines/docker/stdout-fifo.ts) and only splits it into lines (no JSON, no
+ * Arrow), which separates the transport from our records → Arrow → Parquet cost.
  * Best of N runs each; prints records/s, the ratio (goal ≥ 0.8) and peak RSS. Not part of CI.
  *
  *   npx tsx bench/airbyte-throughput.ts [--records 1000000] [--runs 3]

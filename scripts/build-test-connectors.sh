@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the connector images the engine tests run (no registry is reachable, so nothing is
-# pulled): a busybox base made from the machine's busybox-static, then one image per
+# pulled): a busybox base made from the machine's busybox-static, an image without /bin/sh
+# (dativo-test/noshell:local, for the engine's attach fallback), then one image per
 # tests/fixtures/connectors/airbyte-<name>/ folder, tagged dativo-test/airbyte-<name>:local.
 #
 # Each image is also tagged with a hash of everything that goes into it (:h-<hash>); when that tag
@@ -38,6 +39,21 @@ if ! have "$BASE"; then
   docker tag "$BASE" dativo-test/busybox:local
   say "built $BASE"
 fi
+
+# --- an image without /bin/sh (the engine's attach fallback for stdout) ------------------------
+NOSH="dativo-test/noshell:h-$base_hash"
+if ! have "$NOSH"; then
+  tmp_nosh="$(mktemp -d)"
+  mkdir -p "$tmp_nosh/rootfs/tmp" "$tmp_nosh/rootfs/etc"
+  chmod 1777 "$tmp_nosh/rootfs/tmp"
+  cp "$BUSYBOX" "$tmp_nosh/rootfs/busybox"
+  printf 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$tmp_nosh/rootfs/etc/passwd"
+  tar -C "$tmp_nosh/rootfs" --owner=0 --group=0 -c . |
+    docker import -c 'ENTRYPOINT ["/busybox"]' - "$NOSH" >/dev/null
+  rm -rf "$tmp_nosh"
+  say "built $NOSH"
+fi
+docker tag "$NOSH" dativo-test/noshell:local
 
 # --- Airbyte test sources -------------------------------------------------------------------
 for dir in "$FIX"/airbyte-*/; do

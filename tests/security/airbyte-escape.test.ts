@@ -100,6 +100,7 @@ describe('airbyte connector sandbox', () => {
       'net:interfaces',
       'write:rootfs',
       'write:config',
+      'write:io',
       'mount',
       'uid',
       'docker_sock',
@@ -114,6 +115,7 @@ describe('airbyte connector sandbox', () => {
     expect(p.capabilities?.detail).toMatch(/CapEff:\s+0000000000000000/);
     expect(p['write:rootfs']?.detail).toMatch(/Read-only file system/);
     expect(p['write:config']?.detail).toMatch(/Read-only file system/);
+    expect(p['write:io']?.detail).toMatch(/Read-only file system/);
     // The environment is empty apart from the image's own variables.
     expect(p.env?.detail).not.toContain(ENV_NAME);
     for (const c of CANARIES) expect(raw, `canary ${c} leaked`).not.toContain(c);

@@ -16,7 +16,13 @@ import type {
   SourceOpenContext,
   SourceState,
 } from '../../sources/source.js';
-import { createConfigDir, type RunningContainer, runContainer, splitLines } from '../docker/index.js';
+import {
+  createConfigDir,
+  type Line,
+  type RunningContainer,
+  runContainer,
+  splitLineBatches,
+} from '../docker/index.js';
 import { type AirbyteMessage, type AirbyteStream, parseMessage } from './messages.js';
 import { RecordBuffer } from './records.js';
 import { type AirbyteSettings, airbyteSettings, configuredCatalog, connectorConfig } from './settings.js';
@@ -28,7 +34,8 @@ const MOUNT = '/config';
 
 interface Session {
   container: RunningContainer;
-  messages: AsyncGenerator<{ line: number; msg: AirbyteMessage; size: number }>;
+  /** stdout's lines, a chunk's worth at a time (one async step per chunk, not per line). */
+  lines: AsyncGenerator<Line[]>;
   dispose(): Promise<void>;
 }
 
@@ -77,17 +84,12 @@ export function createAirbyteSource(job: ResolvedJob, batchSize: number): Airbyt
             log.debug({ event_type: 'connector_stderr', connector: settings.image }, line),
         },
       );
-      async function* messages() {
-        for await (const { number, text } of splitLines(container.stdout, {
-          label: `${label} stdout`,
-          maxLineBytes: settings.maxLineBytes,
-        })) {
-          yield { line: number, msg: parseMessage(text, number, label), size: text.length };
-        }
-      }
       const session: Session = {
         container,
-        messages: messages(),
+        lines: splitLineBatches(container.stdout, {
+          label: `${label} stdout`,
+          maxLineBytes: settings.maxLineBytes,
+        }),
         async dispose() {
           await container.stop(settings.stopGraceMs);
           await container.remove();
@@ -178,9 +180,12 @@ export function createAirbyteSource(job: ResolvedJob, batchSize: number): Airbyt
     const retry = { retryable: false };
     let found: Extract<AirbyteMessage, { type: T }> | undefined;
     try {
-      for await (const { msg } of s.messages) {
-        if (common(msg, traceErrors, retry)) continue;
-        if (msg.type === want && !found) found = msg as Extract<AirbyteMessage, { type: T }>;
+      for await (const lines of s.lines) {
+        for (const { number, text } of lines) {
+          const msg = parseMessage(text, number, label);
+          if (common(msg, traceErrors, retry)) continue;
+          if (msg.type === want && !found) found = msg as Extract<AirbyteMessage, { type: T }>;
+        }
       }
       await finish(s, command, traceErrors, retry);
     } finally {
@@ -210,27 +215,30 @@ export function createAirbyteSource(job: ResolvedJob, batchSize: number): Airbyt
     const abort = (): void => void s.container.stop(settings.stopGraceMs);
     c.signal.addEventListener('abort', abort, { once: true });
     try {
-      for await (const { msg, size } of s.messages) {
-        if (c.signal.aborted) break;
-        if (msg.type === 'RECORD') {
-          if (msg.record.stream !== settings.stream) {
-            other++;
-            continue;
-          }
-          buffer.add(msg.record.data as never, size);
-          if (buffer.rows >= batchSize || buffer.bytes >= MAX_BATCH_BYTES) {
-            const toCommit = pending;
-            const bytesRead = buffer.bytes;
-            const batch = buffer.flush();
-            if (batch) yield { batch, origin, bytesRead };
-            // The pipeline took the batch: the states seen before its records may now be committed.
-            committed = toCommit;
-          }
-        } else if (msg.type === 'STATE') {
-          pending = applyState(pending, msg.state);
-          // Nothing buffered: every record before this state was already handed over.
-          if (buffer.rows === 0) committed = pending;
-        } else common(msg, traceErrors, retry);
+      chunks: for await (const lines of s.lines) {
+        for (const { number, text } of lines) {
+          if (c.signal.aborted) break chunks;
+          const msg = parseMessage(text, number, label);
+          if (msg.type === 'RECORD') {
+            if (msg.record.stream !== settings.stream) {
+              other++;
+              continue;
+            }
+            buffer.add(msg.record.data as never, text.length);
+            if (buffer.rows >= batchSize || buffer.bytes >= MAX_BATCH_BYTES) {
+              const toCommit = pending;
+              const bytesRead = buffer.bytes;
+              const batch = buffer.flush();
+              if (batch) yield { batch, origin, bytesRead };
+              // The pipeline took the batch: the states seen before its records may now be committed.
+              committed = toCommit;
+            }
+          } else if (msg.type === 'STATE') {
+            pending = applyState(pending, msg.state);
+            // Nothing buffered: every record before this state was already handed over.
+            if (buffer.rows === 0) committed = pending;
+          } else common(msg, traceErrors, retry);
+        }
       }
       if (c.signal.aborted) throw new DativoError('INTERRUPTED', `${label}: read interrupted`);
       await finish(s, 'read', traceErrors, retry);

@@ -18,6 +18,9 @@ export interface ResolvedImage {
   id: string;
   ref: string;
   repoDigests: string[];
+  /** The image's ENTRYPOINT and CMD, what the container runs unless the spec replaces them. */
+  entrypoint: string[];
+  cmd: string[];
 }
 
 export interface ImageRequest {
@@ -108,5 +111,17 @@ export async function resolveImage(docker: Docker, req: ImageRequest): Promise<R
       );
     }
   }
-  return { id: info.Id, ref: req.ref, repoDigests };
+  return {
+    id: info.Id,
+    ref: req.ref,
+    repoDigests,
+    entrypoint: asArgv(info.Config?.Entrypoint),
+    cmd: asArgv(info.Config?.Cmd),
+  };
+}
+
+/** Docker reports ENTRYPOINT/CMD as null, an array, or (old images) a string. */
+function asArgv(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  return typeof v === 'string' && v ? [v] : [];
 }

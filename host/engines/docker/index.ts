@@ -4,7 +4,7 @@
  * line protocols, and `resolveImage` for digest pins.
  */
 
-export { type Line, type LineOptions, splitLines } from '../protocol/lines.js';
+export { type Line, type LineOptions, splitLineBatches, splitLines } from '../protocol/lines.js';
 export { type ConfigDir, type ConfigDirOptions, createConfigDir } from './config-dir.js';
 export { demux } from './demux.js';
 export { type ImageRequest, type PullPolicy, type ResolvedImage, resolveImage } from './image.js';

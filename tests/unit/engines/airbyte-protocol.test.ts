@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../../host/engines/airbyte/messages.js';
 import { applyState, connectorState } from '../../../host/engines/airbyte/state.js';
-import { splitLines } from '../../../host/engines/protocol/lines.js';
+import { splitLineBatches, splitLines } from '../../../host/engines/protocol/lines.js';
 
 async function* chunks(parts: string[]) {
   for (const p of parts) yield Buffer.from(p);
@@ -18,6 +18,19 @@ describe('splitLines', () => {
       [1, '{"a":1}'],
       [3, '{"b":2}'],
       [4, '{"c":3}'],
+    ]);
+  });
+  it('splitLineBatches hands over the lines each chunk completes, numbered as splitLines does', async () => {
+    const out: [number, string][][] = [];
+    for await (const b of splitLineBatches(chunks(['a\nb\n\nc', 'd\n', 'e'])))
+      out.push(b.map((l) => [l.number, l.text]));
+    expect(out).toEqual([
+      [
+        [1, 'a'],
+        [2, 'b'],
+      ],
+      [[4, 'cd']],
+      [[5, 'e']],
     ]);
   });
   it('fails on a line over the limit with its number', async () => {

@@ -63,3 +63,24 @@ describe('RecordBuffer', () => {
     expect([...(batch?.getChild('n') ?? [])]).toEqual(['1', 'twelve', '1.5']);
   });
 });
+
+describe('TextColumn', () => {
+  it('encodes segment by segment: offsets, nulls and non-ASCII text across segments', async () => {
+    const { TextColumn } = await import('../../../host/engines/protocol/json-columns.js');
+    const values: unknown[] = [];
+    for (let i = 0; i < 5000; i++) {
+      values.push(i % 7 === 0 ? null : i > 3000 && i % 5 === 0 ? `ü${i}€𝄞` : i % 11 === 0 ? i : `v${i}`);
+    }
+    const col = new TextColumn({ kind: 'string' } as FieldType);
+    for (const v of values) col.push(v);
+    const data = col.finish();
+    expect(data.length).toBe(5000);
+    expect(data.nullCount).toBe(values.filter((v) => v === null).length);
+    const { makeVector } = await import('apache-arrow');
+    expect([...makeVector(data)]).toEqual(values.map((v) => (v === null ? null : String(v))));
+
+    const json = new TextColumn({ kind: 'json' } as FieldType);
+    for (const v of ['s', { a: [1] }, null, 2]) json.push(v);
+    expect([...makeVector(json.finish())]).toEqual(['"s"', '{"a":[1]}', null, '2']);
+  });
+});
