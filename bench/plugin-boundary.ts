@@ -26,7 +26,7 @@ import { buildWat } from '../tests/unit/plugins/file-plugin.js';
 import { pluginDir } from '../tests/unit/plugins/fixtures.js';
 
 // The same `load`/`store` as the C echo module, but `store` hands its bytes back with
-// `dativo.output_bytes` (one copy into the worker's reused output slot) instead of a kernel block
+// `dativo.output_bytes` (one copy into a buffer the host thread then owns) instead of a kernel block
 // (`bulk_store` + `output_set`: a fresh buffer per call). The Rust PDK's host::output uses this.
 const ARENA_ECHO = buildWat(
   'arena-echo',
@@ -100,7 +100,6 @@ const rows: string[][] = [
     'out e2e MB/s',
     'out in-worker MB/s',
     'out output_bytes MB/s',
-    'out output_bytes borrowed MB/s',
   ],
 ];
 for (const size of SIZES) {
@@ -150,22 +149,18 @@ for (const size of SIZES) {
     outW = Math.max(outW, (mbytes * n) / (outWorker / 1000));
     return (mbytes * n) / ((performance.now() - t) / 1000);
   });
-  // The output_bytes path, owned (a private copy made on this thread) and borrowed (a view of the slot).
+  // The output_bytes path: copied once in the worker, transferred to this thread.
   await arena.call('load', ipc.slice(), { transfer: true });
-  const outArena = async (borrow: boolean) =>
-    best(async () => {
-      let outBytes = 0;
-      const t = performance.now();
-      for (let i = 0; i < n; i++)
-        outBytes += (await arena.call('store', undefined, { borrow }))?.byteLength ?? 0;
-      if (outBytes !== ipc.byteLength * n) throw new Error('store returned the wrong number of bytes');
-      return (mbytes * n) / ((performance.now() - t) / 1000);
-    });
-  const outOwned = await outArena(false);
-  const outBorrowed = await outArena(true);
+  const outArena = await best(async () => {
+    let outBytes = 0;
+    const t = performance.now();
+    for (let i = 0; i < n; i++) outBytes += (await arena.call('store'))?.byteLength ?? 0;
+    if (outBytes !== ipc.byteLength * n) throw new Error('store returned the wrong number of bytes');
+    return (mbytes * n) / ((performance.now() - t) / 1000);
+  });
   rows.push([
     `${mbytes.toFixed(1)} MiB`,
-    ...[plain, fresh, intoE2e, intoWorker, outE2e, outW, outOwned, outBorrowed].map((x) => x.toFixed(0)),
+    ...[plain, fresh, intoE2e, intoWorker, outE2e, outW, outArena].map((x) => x.toFixed(0)),
   ]);
 }
 

@@ -27,9 +27,10 @@ if ! toolchain_ok; then
   echo "build-rust-plugins: installing $PACKAGES (Debian bookworm-security)" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   # shellcheck disable=SC2086
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $PACKAGES >&2 ||
-    { $SUDO apt-get -o DPkg::Lock::Timeout=600 update >&2 &&
-      $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $PACKAGES >&2; }
+  install() { $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $PACKAGES >&2; }
+  # A machine's package lists may be older than the security update that brings rustc-web 1.96: the
+  # install then succeeds with 1.85 and the version check fails. Refresh the lists and retry.
+  { install && toolchain_ok; } || { $SUDO apt-get -o DPkg::Lock::Timeout=600 update >&2 && install; }
   toolchain_ok || { echo "build-rust-plugins: the toolchain is still missing after installing $PACKAGES" >&2; exit 1; }
 fi
 

@@ -8,10 +8,11 @@ import { staticSecrets } from '../config/secret-lookup.js';
 import type { PluginRef, ResolvedJob } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Source } from '../sources/source.js';
+import { startWorkerEarly } from './extism/instance.js';
 import { createExtismSink, type PluginSink } from './extism/sink.js';
 import { createExtismSource } from './extism/source.js';
 import { grantInputFiles } from './input-files.js';
-import { pluginConfigFrom, pluginRefOf, preparePlugin } from './load.js';
+import { type PreparedPlugin, pluginConfigFrom, pluginRefOf, preparePlugin } from './load.js';
 
 export interface PluginFactoryOptions {
   /** Where granted secrets come from; default: the job's resolved credentials. */
@@ -41,15 +42,27 @@ export async function createPluginSource(
   opts: PluginFactoryOptions = {},
 ): Promise<Source> {
   const { path, allow } = pluginRefOf(job, 'reader', ref);
-  const prepared = preparePlugin(path, {
-    role: 'reader',
-    allow,
-    sandbox: job.sandbox,
-    config: pluginConfigFrom(job.source.config),
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  });
-  // The file capability: the job's source.files (globs expanded here), by logical name only.
-  prepared.grant.files = await grantInputFiles(prepared.loaded.manifest, job.source.files ?? [], opts.logger);
+  // Booting the plugin's Worker overlaps the checks below (it gets the module only after them).
+  const early = startWorkerEarly();
+  let prepared: PreparedPlugin;
+  try {
+    prepared = preparePlugin(path, {
+      role: 'reader',
+      allow,
+      sandbox: job.sandbox,
+      config: pluginConfigFrom(job.source.config),
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
+    // The file capability: the job's source.files (globs expanded here), by logical name only.
+    prepared.grant.files = await grantInputFiles(
+      prepared.loaded.manifest,
+      job.source.files ?? [],
+      opts.logger,
+    );
+  } catch (e) {
+    await early.worker.terminate();
+    throw e;
+  }
   if (prepared.grant.files.length > 0) {
     // The plugin knows its files by logical name; the host paths stay here.
     const config = JSON.parse(prepared.config) as Record<string, unknown>;
@@ -59,6 +72,7 @@ export async function createPluginSource(
   const stream = streamOf(job);
   return createExtismSource({
     prepared,
+    early,
     secrets: opts.secrets ?? staticSecrets(job.source.credentials),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),

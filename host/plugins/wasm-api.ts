@@ -7,7 +7,13 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 
+/** A compiled module: opaque here; it can be posted to a Worker, which instantiates it. */
+export interface WasmModule {
+  readonly __wasmModule: unique symbol;
+}
+
 export interface WasmApi {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
   Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
   RuntimeError: new (message?: string) => Error;
   LinkError: new (message?: string) => Error;

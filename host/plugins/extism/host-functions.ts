@@ -100,11 +100,8 @@ export interface HostState {
   /** Denial to report with the failed call. */
   denial: Denial | undefined;
   vars: Map<string, Uint8Array>;
-  /** The output arena: two shared slots, alternating per call, reused across calls. */
-  arena: (SharedArrayBuffer | undefined)[];
-  arenaNext: number;
-  /** Set by `output_bytes` during a call. */
-  arenaOutput: { slot: number; length: number; fresh: boolean } | undefined;
+  /** Set by `output_bytes` during a call: a private copy, handed over to the host thread. */
+  outputCopy: Uint8Array | undefined;
 }
 
 export function newHostState(outputUsed: number): HostState {
@@ -117,9 +114,7 @@ export function newHostState(outputUsed: number): HostState {
     fatal: undefined,
     denial: undefined,
     vars: new Map(),
-    arena: [undefined, undefined],
-    arenaNext: 0,
-    arenaOutput: undefined,
+    outputCopy: undefined,
   };
 }
 
@@ -277,9 +272,9 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
       return 0;
     },
     output_bytes(_ctx, ptr: number, len: number) {
-      // This call's output straight from linear memory into a reused shared slot: one copy, no
-      // fresh pages, nothing to transfer. Two slots, so the host can still read the previous
-      // call's output while this one is written.
+      // This call's output straight from linear memory into a buffer of its own, which the host
+      // thread then owns (transferred, not copied): the one copy of a batch happens here, on the
+      // plugin's thread, while the host thread works on the previous batch.
       const src = linear(ptr, len);
       if (src.byteLength > env.budget.limit) {
         throw new HostLimitError(
@@ -288,18 +283,7 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
           `plugin ${plugin}: output of ${src.byteLength} bytes is above the ${env.budget.limit} granted (memory_mb)`,
         );
       }
-      const slot = st.arenaOutput?.slot ?? st.arenaNext;
-      let buf = st.arena[slot];
-      let fresh = st.arenaOutput?.fresh ?? false;
-      if (!buf || buf.byteLength < src.byteLength) {
-        buf = new SharedArrayBuffer(
-          Math.min(env.budget.limit, Math.max(src.byteLength, (buf?.byteLength ?? 0) * 2, 65536)),
-        );
-        st.arena[slot] = buf;
-        fresh = true;
-      }
-      new Uint8Array(buf, 0, src.byteLength).set(src);
-      st.arenaOutput = { slot, length: src.byteLength, fresh };
+      st.outputCopy = src.slice();
       return 0;
     },
     input_list(ctx) {

@@ -12,6 +12,7 @@ import { masker } from '../../secrets/masker.js';
 import { spawnWorker } from '../../sinks/parquet/spawn-worker.js';
 import { createHttpClient } from '../http-policy.js';
 import { auditDenial, type Denial, type Grant } from '../policy.js';
+import { Wasm, type WasmModule } from '../wasm-api.js';
 import {
   type CallResult,
   CTL_BYTES,
@@ -37,8 +38,57 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 const SYNC_WAIT_MS = 0.2;
 const SPIN_MS = 0.03;
 
+/**
+ * A plugin Worker started before an instance needs it: booting a Worker and loading the runtime
+ * into it takes ~50 ms (more on a busy machine), which then overlaps the manifest and module checks
+ * and, in a run, the sink's start. It holds nothing until an instance sends it a module; it does not
+ * keep the process alive while it waits.
+ */
+export interface EarlyWorker {
+  worker: Worker;
+  /** Set when it died before use (the instance then starts a fresh one, which reports why). */
+  died?: boolean;
+}
+
+const LOADER_FLAGS = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader']);
+
+/**
+ * The parent's Node flags without module loaders. A plugin worker runs built code, or registers
+ * tsx itself when it runs from source (spawnWorker), so an inherited loader (tsx's, when the host
+ * runs under tsx) only slows every start: ~0.1 s per plugin start here.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    if (LOADER_FLAGS.has(flag)) i++;
+    else if (!LOADER_FLAGS.has(flag.split('=')[0] as string)) out.push(flag);
+  }
+  return out;
+}
+
+const WORKER_OPTIONS = {
+  resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
+  stdout: true,
+  stderr: true,
+  execArgv: workerExecArgv(),
+};
+
+export function startWorkerEarly(): EarlyWorker {
+  const early: EarlyWorker = { worker: spawnWorker(import.meta.url, 'worker', WORKER_OPTIONS) };
+  const died = () => {
+    early.died = true;
+  };
+  early.worker.once('error', died).once('exit', died);
+  early.worker.unref();
+  return early;
+}
+
 export interface InstanceOptions {
   wasm: Uint8Array;
+  /** Used for the first start instead of spawning a Worker then (see startWorkerEarly). */
+  early?: EarlyWorker;
   grant: Grant;
   /** The plugin's config as JSON text. */
   config: string;
@@ -57,12 +107,13 @@ interface Live {
   callPort: MessagePort;
   ctl: Int32Array;
   dead: boolean;
-  /** The worker's output arena slots (see ArenaOutput). */
-  arena: (SharedArrayBuffer | undefined)[];
 }
 
 export class ExtismInstance {
   private live: Live | undefined;
+  private early: EarlyWorker | undefined;
+  /** Compiled once; a restart after a trap or timeout reuses it. */
+  private module: Promise<WasmModule> | undefined;
   private nextId = 1;
   private goodState: Record<string, string>;
   private outputUsed = 0;
@@ -76,6 +127,7 @@ export class ExtismInstance {
   exports: string[] = [];
 
   private constructor(private readonly opts: InstanceOptions) {
+    this.early = opts.early;
     this.goodState = { ...(opts.state ?? {}) };
     for (const name of opts.grant.secrets) {
       const v = opts.secrets?.get(name);
@@ -127,11 +179,27 @@ export class ExtismInstance {
   private async ensureLive(): Promise<Live> {
     if (this.live) return this.live;
     const { grant } = this.opts;
-    const worker = spawnWorker(import.meta.url, 'worker', {
-      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 },
-      stdout: true,
-      stderr: true,
-    });
+    // Compiled here (V8 does it on its own threads, ~2 ms for a typical plugin, while an early
+    // Worker is still booting); only the compiled module crosses to the worker.
+    this.module ??= Wasm.compile(this.opts.wasm);
+    let module: WasmModule;
+    try {
+      module = await this.module;
+    } catch (e) {
+      void this.early?.worker.terminate();
+      this.early = undefined;
+      throw this.error(
+        'PLUGIN_ERROR',
+        `plugin ${this.plugin} failed to start: ${e instanceof Error ? e.message : String(e)}`,
+        { call: 'init' },
+      );
+    }
+    const early = this.early;
+    this.early = undefined;
+    if (early?.died) void early.worker.terminate();
+    const worker =
+      early && !early.died ? early.worker : spawnWorker(import.meta.url, 'worker', WORKER_OPTIONS);
+    worker.ref();
     this.starts++;
     const channel = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
@@ -162,7 +230,6 @@ export class ExtismInstance {
       callPort: calls.port1,
       ctl: new Int32Array(ctlBuf),
       dead: false,
-      arena: [undefined, undefined],
     };
     // Messages that arrive while no call waits (a log line between calls) still get handled.
     calls.port1.on('message', (m: FromWorker) => this.onMessage(live, m));
@@ -230,7 +297,7 @@ export class ExtismInstance {
     });
     const init: InitMessage = {
       type: 'init',
-      wasm: this.opts.wasm,
+      module,
       grant,
       config: this.opts.config,
       state: this.goodState,
@@ -323,14 +390,8 @@ export class ExtismInstance {
   /**
    * Call an export; resolves with its output bytes (null = no output) or throws a DativoError.
    * `transfer: true` hands `input`'s buffer to the worker (it is detached here afterwards).
-   * `borrow: true` may return a view of the worker's output arena instead of a private copy: it
-   * stays valid until the call after the next one starts (copy it before that).
    */
-  async call(
-    fn: string,
-    input?: Uint8Array,
-    opts: { transfer?: boolean; borrow?: boolean } = {},
-  ): Promise<Uint8Array | null> {
+  async call(fn: string, input?: Uint8Array, opts: { transfer?: boolean } = {}): Promise<Uint8Array | null> {
     const live = await this.ensureLive();
     const id = this.nextId++;
     const { timeoutMs } = this.opts.grant;
@@ -364,16 +425,7 @@ export class ExtismInstance {
     this.lastStats = result.stats;
     if (result.ok) {
       this.goodState = result.state;
-      const a = result.arena;
-      if (!a) return result.output;
-      if (a.buffer) live.arena[a.slot] = a.buffer;
-      const buf = live.arena[a.slot];
-      if (!buf)
-        throw this.error('PLUGIN_ERROR', `plugin ${this.plugin}: output arena slot ${a.slot} missing`, {
-          call: fn,
-        });
-      const view = new Uint8Array(buf, 0, a.length);
-      return opts.borrow ? view : view.slice();
+      return result.output;
     }
     const { error, kind } = result;
     if (kind !== 'plugin') await this.discard(live);
@@ -407,6 +459,9 @@ export class ExtismInstance {
   async close(): Promise<void> {
     const live = this.live;
     this.live = undefined;
+    const early = this.early;
+    this.early = undefined;
+    if (early) await early.worker.terminate();
     if (live) await live.worker.terminate();
   }
 }

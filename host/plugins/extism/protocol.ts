@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { HttpOutcome, HttpRequest } from '../http-policy.js';
 import type { Denial, Grant } from '../policy.js';
+import type { WasmModule } from '../wasm-api.js';
 
 export interface PluginErrorInfo {
   code: string;
@@ -18,7 +19,8 @@ export type FailureKind = 'plugin' | 'trap' | 'limit' | 'denied' | 'host';
 
 export interface InitMessage {
   type: 'init';
-  wasm: Uint8Array;
+  /** Compiled on the host thread (in the background, while this worker boots), once per instance. */
+  module: WasmModule;
   grant: Grant;
   /** The plugin's config as JSON text. */
   config: string;
@@ -63,23 +65,12 @@ export interface CallStats {
   callMs: number;
 }
 
-/**
- * Where `dativo.output_bytes` put this call's output: `length` bytes at the start of the worker's
- * output arena slot `slot` (two slots, alternating). `buffer` is set when the slot was (re)made.
- */
-export interface ArenaOutput {
-  slot: number;
-  length: number;
-  buffer?: SharedArrayBuffer;
-}
-
 export type CallResult =
   | {
       type: 'result';
       id: number;
       ok: true;
       output: Uint8Array | null;
-      arena?: ArenaOutput;
       state: Record<string, string>;
       stats: CallStats;
     }

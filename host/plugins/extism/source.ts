@@ -18,10 +18,12 @@ import type {
 import { decodeIpcBatch, IpcFramingError } from '../ipc-frame.js';
 import type { PreparedPlugin } from '../load.js';
 import { stateForPlugin } from '../load.js';
-import { ExtismInstance } from './instance.js';
+import { type EarlyWorker, ExtismInstance } from './instance.js';
 
 export interface ExtismSourceOptions {
   prepared: PreparedPlugin;
+  /** A Worker started before the checks; the first instance (open, check or discover) uses it. */
+  early?: EarlyWorker;
   secrets?: SecretLookup;
   logger?: Logger;
   fetch?: typeof fetch;
@@ -49,10 +51,14 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
   let instance: ExtismInstance | undefined;
   let ctx: SourceOpenContext | undefined;
   let state: SourceState = {};
+  let early = opts.early;
 
-  const start = async (st: Record<string, string>, logger: Logger | undefined): Promise<ExtismInstance> =>
-    ExtismInstance.start({
+  const start = async (st: Record<string, string>, logger: Logger | undefined): Promise<ExtismInstance> => {
+    const worker = early;
+    early = undefined;
+    return ExtismInstance.start({
       wasm: prepared.wasm,
+      ...(worker ? { early: worker } : {}),
       grant: prepared.grant,
       config: prepared.config,
       state: st,
@@ -60,6 +66,7 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
       ...(logger ? { logger } : {}),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
     });
+  };
 
   /** check/discover may run without open(): on a short-lived instance of their own. */
   const withInstance = async <T>(fn: (i: ExtismInstance) => Promise<T>): Promise<T> => {
@@ -92,7 +99,7 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
       // One batch ahead: the worker parses the next batch while this thread decodes and the
       // pipeline consumes the current one (the two run on different cores).
       const ask = (): Promise<Uint8Array | null> => {
-        const p = inst.call('next_batch', undefined, { borrow: true });
+        const p = inst.call('next_batch');
         p.catch(() => {}); // surfaced by the await below; never an unhandled rejection
         return p;
       };
@@ -108,12 +115,9 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
         // The state as of this batch: taken before the next call is even sent.
         const asOfBatch = inst.state();
         pending = ask();
-        // A borrowed view of the worker's output slot: copied here, while the worker already
-        // works on the next batch (which goes to the other slot).
-        const bytes = out.buffer instanceof SharedArrayBuffer ? out.slice() : out;
         let batch: RecordBatch;
         try {
-          batch = decodeIpcBatch(bytes);
+          batch = decodeIpcBatch(out);
         } catch (e) {
           if (!(e instanceof IpcFramingError)) throw e;
           throw new DativoError(
@@ -127,7 +131,7 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
         }
         state = { ...state, ...asOfBatch };
         const origin = opts.stream ? { stream: opts.stream } : {};
-        yield { batch, origin, bytesRead: bytes.byteLength };
+        yield { batch, origin, bytesRead: out.byteLength };
       }
     },
 
@@ -164,6 +168,9 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
     },
 
     async close() {
+      const unused = early;
+      early = undefined;
+      await unused?.worker.terminate();
       const inst = instance;
       instance = undefined;
       if (!inst) return;

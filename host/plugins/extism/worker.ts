@@ -23,7 +23,13 @@ import {
 } from './protocol.js';
 
 type Plugin = Awaited<ReturnType<typeof createPlugin>>;
-const MAIN = 'main';
+/**
+ * The module's name inside Extism, so calls can name [module, export] and skip its per-call export
+ * scan. Extism names a module handed over on its own (not in a manifest object) "0"; handing it
+ * over on its own also skips Extism's check whether the manifest is a fetch `Response`, whose
+ * first use loads undici (~20 ms of every start).
+ */
+const MAIN = '0';
 /** How long the call loop polls for the next call before it sleeps (ms). */
 const SPIN_MS = 0.05;
 
@@ -180,23 +186,19 @@ async function init(msg: InitMessage): Promise<void> {
   st = newHostState(msg.outputUsed);
   const logTo = (level: 'debug' | 'info' | 'warn' | 'error') => (m: string) => env?.emitLog(level, String(m));
   try {
-    plugin = await createPlugin(
-      // Named, so calls can name [module, export] and skip Extism's per-call export scan.
-      { wasm: [{ data: msg.wasm, name: MAIN }] },
-      {
-        useWasi: false,
-        runInWorker: false,
-        functions: buildHostFunctions(env, st) as never,
-        config: {},
-        logger: {
-          debug: logTo('debug'),
-          info: logTo('info'),
-          warn: logTo('warn'),
-          error: logTo('error'),
-          log: logTo('info'),
-        } as unknown as Console,
-      },
-    );
+    plugin = await createPlugin(msg.module as unknown as Parameters<typeof createPlugin>[0], {
+      useWasi: false,
+      runInWorker: false,
+      functions: buildHostFunctions(env, st) as never,
+      config: {},
+      logger: {
+        debug: logTo('debug'),
+        info: logTo('info'),
+        warn: logTo('warn'),
+        error: logTo('error'),
+        log: logTo('info'),
+      } as unknown as Console,
+    });
     const instance = (await plugin.getInstance(MAIN)) as unknown as { exports: Record<string, unknown> };
     memory = instance.exports.memory as WasmMemory | undefined;
     if (!memory) throw new Error('the module does not export its memory as "memory"');
@@ -228,7 +230,7 @@ async function init(msg: InitMessage): Promise<void> {
 }
 
 function resetCall(s: HostState): void {
-  s.arenaOutput = undefined;
+  s.outputCopy = undefined;
   s.lastError = undefined;
   s.fatal = undefined;
   s.denial = undefined;
@@ -262,13 +264,8 @@ async function call(msg: CallMessage): Promise<void> {
     // A denied attempt fails the call even when the plugin carries on regardless.
     if (s.denial) throw new HostLimitError('host', s.denial.resource, s.denial.message);
     result = { type: 'result', id: msg.id, ok: true, output: bytes, state: { ...e.state }, stats: stats() };
-    const a = s.arenaOutput;
-    if (a) {
-      // output_bytes wins over a kernel output block; the next call writes the other slot.
-      result.output = null;
-      result.arena = { slot: a.slot, length: a.length, ...(a.fresh ? { buffer: s.arena[a.slot] } : {}) };
-      s.arenaNext = 1 - a.slot;
-    }
+    // output_bytes wins over a kernel output block.
+    if (s.outputCopy) result.output = s.outputCopy;
   } catch (err) {
     const cause: unknown = s.fatal ?? err;
     const c = classify(cause, e.grant.plugin, msg.fn);

@@ -34,7 +34,7 @@ extern "C" {
     /// Reads up to `len` bytes of input file `name` at `offset` into linear memory at `ptr`;
     /// bytes read (0 = end of file) or -1 with `last_error`.
     pub fn input_read(name: Handle, offset: u64, ptr: *mut u8, len: u32) -> i64;
-    /// Sets this call's output straight from linear memory (one copy into the host's reused
-    /// output slot; no kernel block). Wins over `output_set` in the same call.
+    /// Sets this call's output straight from linear memory (one copy, made by the host; no
+    /// kernel block). Wins over `output_set` in the same call.
     pub fn output_bytes(ptr: *const u8, len: u32) -> i32;
 }

@@ -63,8 +63,8 @@ pub fn input() -> Vec<u8> {
     }
 }
 
-/// Sets this call's output (a batch, JSON): copied once, straight from linear memory into the
-/// host's output slot (`dativo.output_bytes`).
+/// Sets this call's output (a batch, JSON): copied once, straight from linear memory, by the host
+/// (`dativo.output_bytes`).
 pub fn output(bytes: &[u8]) {
     // SAFETY: the host reads `len` bytes from our memory.
     unsafe { abi::output_bytes(bytes.as_ptr(), bytes.len() as u32) };
