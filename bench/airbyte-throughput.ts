@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     (s.peakRssMb ? `   peak RSS ${s.peakRssMb} MB` : '');
   process.stdout.write(`${line('container → /dev/null', r)}\n`);
   process.stdout.write(`${line('container → host, lines only', d)}\n`);
-  process.stdout.write(`${line('dativo run → Parquet (zstd)', o)}\n`);
+  process.stdout.write(`${line('dativo run → Parquet (snappy, the default)', o)}\n`);
   process.stdout.write(
     `ratio dativo / devnull: ${(rate(o) / rate(r)).toFixed(2)} (goal ≥ 0.80); lines-only / devnull: ${(rate(d) / rate(r)).toFixed(2)}\n`,
   );

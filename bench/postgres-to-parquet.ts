@@ -1,7 +1,7 @@
 /**
  * Postgres → Parquet throughput of `dativo run` (the CLI from dist/, a whole process: start-up,
- * binary COPY → Arrow, strict contract validation, Parquet (zstd), local commit) next to
- * `psql -c "\copy (...) to stdout"` on the same table in the same invocation, each a whole process
+ * binary COPY → Arrow, strict contract validation, Parquet in snappy (the default) and in zstd, local
+ * commit) next to `psql -c "\copy (...) to stdout"` on the same table in the same invocation, each a whole process
  * timed from outside (wall time; peak RSS from /usr/bin/time), plus the two ways the source could
  * read (binary COPY vs DECLARE CURSOR + FETCH) on their own, in-process. Not part of CI.
  *
@@ -24,6 +24,8 @@ const child = process.argv.find((a) => a.startsWith('--child='))?.slice(8);
 const numbers = process.argv.slice(2).filter((a) => /^\d+$/.test(a));
 const rows = Number(numbers[0] ?? 1_000_000);
 const runs = Number(numbers[1] ?? 3);
+/** The default codec and the smaller, slower one. */
+const CODECS = ['snappy', 'zstd'];
 const table = `bench.events_${rows}`;
 
 function pgEnv(): Record<string, string> {
@@ -54,7 +56,7 @@ schema:
   - { name: payload, type: string }
 `;
 
-function jobYaml(dir: string): string {
+function jobYaml(dir: string, compression: string): string {
   return `tenant_id: bench
 source_connector_path: connectors/postgres.yaml
 target_connector_path: connectors/local.yaml
@@ -65,6 +67,7 @@ source:
   connection: { host: "\${PGHOST}", port: "\${PGPORT}", database: "\${PGDATABASE}", user: "\${PGUSER}" }
   credentials: { password: "\${PGPASSWORD}" }
 target:
+  compression: ${compression}
   connection: { path: "${dir}/out" }
 schema_validation_mode: strict
 `;
@@ -194,7 +197,7 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dativo-pgbench-'));
   writeFileSync(path.join(dir, 'contract.yaml'), CONTRACT);
-  writeFileSync(path.join(dir, 'job.yaml'), jobYaml(dir));
+  for (const codec of CODECS) writeFileSync(path.join(dir, `job-${codec}.yaml`), jobYaml(dir, codec));
   const self = fileURLToPath(import.meta.url);
   const tsx = path.join(REPO, 'node_modules/.bin/tsx');
   const psqlEnv = { ...process.env, ...env };
@@ -224,21 +227,18 @@ async function main(): Promise<void> {
         'source only: DECLARE CURSOR + FETCH 10k (pg rows, no Arrow)',
         measure(tsx, [self, String(rows), '--child=source-fetch']),
       ],
-      [
-        'dativo run: COPY → validate → Parquet zstd → commit',
+      ...CODECS.map((codec): [string, Result] => [
+        `dativo run: COPY → validate → Parquet ${codec}${codec === 'snappy' ? ' (default)' : ''} → commit`,
         best(
           () =>
             measure(
               process.execPath,
-              [path.join(REPO, 'bin/dativo.js'), 'run', '--config', path.join(dir, 'job.yaml')],
-              {
-                ...psqlEnv,
-                STATE_DIR: path.join(dir, 'state'),
-              },
+              [path.join(REPO, 'bin/dativo.js'), 'run', '--config', path.join(dir, `job-${codec}.yaml`)],
+              { ...psqlEnv, STATE_DIR: path.join(dir, 'state') },
             ),
           freshTarget,
         ),
-      ],
+      ]),
     ];
     const ref = results[0]?.[1] as Result;
     console.log(

@@ -353,7 +353,9 @@ function buildTarget(
       ? ['target', 'engine', 'options', engine, k]
       : ['target', 'engine', 'options', k];
   };
-  const compressionRaw = config.compression ?? options.compression ?? 'zstd';
+  // snappy unless the job or recipe says otherwise: what the original always wrote and what the
+  // original's S3/MinIO/Iceberg recipes name, and half parquet-wasm's encoding cost of zstd.
+  const compressionRaw = config.compression ?? options.compression ?? 'snappy';
   const compression = COMPRESSIONS[String(compressionRaw).toLowerCase()];
   if (!compression) {
     const where = config.compression !== undefined ? ['target', 'compression'] : optionKey('compression');

@@ -40,7 +40,7 @@ describe('paths', () => {
     expect(j.target.connection.path).toBe(path.join(elsewhere, 'output'));
     expect(j.target).toMatchObject({
       engine: 'native',
-      compression: 'zstd',
+      compression: 'snappy',
       rowGroupSize: 131072,
       parquetTargetSizeMb: 128,
     });
