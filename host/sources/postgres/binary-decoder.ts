@@ -56,31 +56,6 @@ export function numericText(v: DataView, off: number): string | undefined {
   return sign === 0x4000 && /[1-9]/.test(text) ? `-${text}` : text;
 }
 
-/** numeric send format → unscaled integer at `scale`; undefined for NaN/Infinity. */
-export function numericUnscaled(view: DataView, off: number, scale: number): bigint | undefined {
-  const ndigits = view.getInt16(off);
-  const weight = view.getInt16(off + 2);
-  const sign = view.getUint16(off + 4);
-  if (sign === 0xc000 || sign === 0xd000 || sign === 0xf000) return undefined;
-  if (ndigits === 0) return 0n;
-  // value = digits (base 10000) × 10000^(weight − ndigits + 1); unscaled = value × 10^scale.
-  const exp10 = 4 * (weight - ndigits + 1) + scale;
-  let v: bigint;
-  if (ndigits <= 3 && exp10 >= -15 && exp10 <= 3) {
-    // Small values (the common case) stay in doubles, exact below 2^53.
-    let acc = 0;
-    for (let i = 0; i < ndigits; i++) acc = acc * 10000 + view.getInt16(off + 8 + 2 * i);
-    if (exp10 >= 0) acc *= POW10[exp10] as number;
-    else acc = Math.trunc(acc / (POW10[-exp10] as number));
-    v = BigInt(acc);
-  } else {
-    let acc = 0n;
-    for (let i = 0; i < ndigits; i++) acc = acc * 10000n + BigInt(view.getInt16(off + 8 + 2 * i));
-    v = exp10 >= 0 ? acc * 10n ** BigInt(exp10) : acc / 10n ** BigInt(-exp10);
-  }
-  return sign === 0x4000 ? -v : v;
-}
-
 /**
  * numeric send format → unscaled value as a number when it is small enough to be exact (the common
  * case: no BigInt at all), NaN when only `numericUnscaled` can tell, undefined for NaN/Infinity.
@@ -90,13 +65,28 @@ function numericUnscaledSmall(view: DataView, off: number, scale: number): numbe
   const sign = view.getUint16(off + 4);
   if (sign === 0xc000 || sign === 0xd000 || sign === 0xf000) return undefined;
   if (ndigits === 0) return 0;
+  // value = digits (base 10000) × 10000^(weight − ndigits + 1); unscaled = value × 10^scale.
   const exp10 = 4 * (view.getInt16(off + 2) - ndigits + 1) + scale;
   if (ndigits > 3 || exp10 < -15 || exp10 > 3) return Number.NaN;
+  // At most 12 digits scaled by at most 10^3: exact in a double.
   let acc = 0;
   for (let i = 0; i < ndigits; i++) acc = acc * 10000 + view.getInt16(off + 8 + 2 * i);
   if (exp10 >= 0) acc *= POW10[exp10] as number;
   else acc = Math.trunc(acc / (POW10[-exp10] as number));
   return sign === 0x4000 ? -acc : acc;
+}
+
+/** numeric send format → unscaled integer at `scale`; undefined for NaN/Infinity. */
+export function numericUnscaled(view: DataView, off: number, scale: number): bigint | undefined {
+  const small = numericUnscaledSmall(view, off, scale);
+  if (small === undefined) return undefined;
+  if (!Number.isNaN(small)) return BigInt(small);
+  const ndigits = view.getInt16(off);
+  const exp10 = 4 * (view.getInt16(off + 2) - ndigits + 1) + scale;
+  let acc = 0n;
+  for (let i = 0; i < ndigits; i++) acc = acc * 10000n + BigInt(view.getInt16(off + 8 + 2 * i));
+  const v = exp10 >= 0 ? acc * 10n ** BigInt(exp10) : acc / 10n ** BigInt(-exp10);
+  return view.getUint16(off + 4) === 0x4000 ? -v : v;
 }
 
 function uuidText(buf: Buffer, off: number): string {
