@@ -82,6 +82,26 @@ describe('validate: the original system’s job files load unchanged', () => {
     expect(r.stderr).toContain('S3_ENDPOINT');
     expect(r.stderr).toContain('target.connection.endpoint');
   });
+  it('validate checks every stream of a multi-stream job, naming the stream whose contract is missing', async () => {
+    const dir = path.join(REPO, 'tests/fixtures/connectors/airbyte-jobs');
+    const env = { OUT_DIR: path.join(tmp, 'streams-out') };
+    const good = await runCli(['validate', '--config', path.join(dir, 'stripe_multi.yaml')], { env });
+    expect(good.code).toBe(0);
+    expect(good.stderr).toContain('contracts stripe_customers v1.0, stripe_charges v1.0');
+
+    const text = await readFile(path.join(dir, 'stripe_multi.yaml'), 'utf8');
+    const bad = path.join(dir, `.multi-missing-${process.pid}.yaml`);
+    await writeFile(bad, text.replace('contracts/stripe_charges.yaml', 'contracts/missing.yaml'));
+    try {
+      const r = await runCli(['validate', '--config', bad], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('CONFIG_NOT_FOUND');
+      expect(r.stderr).toContain('source.streams.charges');
+      expect(r.stderr).toMatch(/\.multi-missing-\d+\.yaml:\d+:\d+/);
+    } finally {
+      await rm(bad, { force: true });
+    }
+  });
 });
 
 describe('run: connectors that are valid but not built yet fail uniformly', () => {

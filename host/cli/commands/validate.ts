@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { findJobFiles } from '../../config/find-jobs.js';
 import { DativoError } from '../../errors.js';
 import { assertImplemented } from '../../pipeline/connectors.js';
+import { expandStreams } from '../../pipeline/run-streams.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
@@ -24,9 +25,12 @@ async function validateOne(
 ): Promise<{ file: string; ok: boolean; error?: string; notice?: string }> {
   try {
     const job = await loadJobForCli(file, opts, false);
+    // A multi-stream job is valid when every stream's contract is: the same expansion `run` does.
+    const streams = await expandStreams(job);
+    const contracts = (streams ?? [job]).map((j) => `${j.contract.name} v${j.contract.version}`);
     if (!opts.json)
       printLine(
-        `${file}: valid (${job.source.type} → ${job.target.type}, contract ${job.contract.name} v${job.contract.version})`,
+        `${file}: valid (${job.source.type} → ${job.target.type}, contract${contracts.length > 1 ? 's' : ''} ${contracts.join(', ')})`,
       );
     // The config is valid; say so, and say plainly if this build cannot run it yet.
     const notice = notRunnable(job);
