@@ -15,50 +15,30 @@
  * was cut, they survived several collections each, and copying them was a tenth of the Airbyte
  * path's CPU.
  */
-import {
-  Bool,
-  type Data,
-  type DataType,
-  Field,
-  Float64,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Utf8,
-} from 'apache-arrow';
+import { type Data, type DataType, Field, makeData, RecordBatch, Schema, Struct, Utf8 } from 'apache-arrow';
 import type { ContractField, FieldType } from '../../contract/model.js';
+import { BoolBuilder, Float64Builder, Int64Builder } from '../../sources/sql/columns.js';
 
 export function buildColumn(values: unknown[], type: FieldType | undefined): Data {
-  switch (type?.kind) {
-    case 'int64':
-      if (values.every((v) => v === null || (typeof v === 'number' && Number.isSafeInteger(v)))) {
-        const out = new BigInt64Array(values.length);
-        values.forEach((v, i) => {
-          if (v !== null) out[i] = BigInt(v as number);
-        });
-        return fixed(new Int64(), values, out);
-      }
-      break;
-    case 'float64':
-      if (values.every((v) => v === null || typeof v === 'number')) {
-        const out = new Float64Array(values.length);
-        values.forEach((v, i) => {
-          if (v !== null) out[i] = v as number;
-        });
-        return fixed(new Float64(), values, out);
-      }
-      break;
-    case 'bool':
-      if (values.every((v) => v === null || typeof v === 'boolean')) {
-        const out = new Uint8Array((values.length + 7) >> 3);
-        values.forEach((v, i) => {
-          if (v === true) out[i >> 3] = (out[i >> 3] as number) | (1 << (i & 7));
-        });
-        return fixed(new Bool(), values, out);
-      }
-      break;
+  const kind = type?.kind;
+  // Typed only when every value has the JSON type; the shared column builders lay out the buffers.
+  if (
+    kind === 'int64' &&
+    values.every((v) => v === null || (typeof v === 'number' && Number.isSafeInteger(v)))
+  ) {
+    const b = new Int64Builder('', values.length);
+    for (const v of values) v === null ? b.appendNull() : b.appendNumber(v as number);
+    return b.finish();
+  }
+  if (kind === 'float64' && values.every((v) => v === null || typeof v === 'number')) {
+    const b = new Float64Builder('', values.length);
+    for (const v of values) v === null ? b.appendNull() : b.append(v as number);
+    return b.finish();
+  }
+  if (kind === 'bool' && values.every((v) => v === null || typeof v === 'boolean')) {
+    const b = new BoolBuilder('', values.length);
+    for (const v of values) v === null ? b.appendNull() : b.append(v as boolean);
+    return b.finish();
   }
   const text = new TextColumn(type);
   for (const v of values) text.push(v);
@@ -152,27 +132,6 @@ export class TextColumn {
       data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     }) as Data;
   }
-}
-
-/** The validity bitmap (1 = present) and null count of a column. */
-function validity(values: unknown[]): { nullBitmap?: Uint8Array; nullCount: number } {
-  let nullCount = 0;
-  for (const v of values) if (v === null || v === undefined) nullCount++;
-  if (nullCount === 0) return { nullCount };
-  const bitmap = new Uint8Array((values.length + 7) >> 3);
-  values.forEach((v, i) => {
-    if (v !== null && v !== undefined) bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
-  });
-  return { nullBitmap: bitmap, nullCount };
-}
-
-function fixed(
-  type: Int64 | Float64 | Bool,
-  values: unknown[],
-  data: BigInt64Array | Float64Array | Uint8Array,
-): Data {
-  const { nullBitmap, nullCount } = validity(values);
-  return makeData({ type, length: values.length, nullCount, nullBitmap, data } as never) as Data;
 }
 
 function asText(v: unknown): string | null {
