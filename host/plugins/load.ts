@@ -4,11 +4,14 @@
  * sha256 → module bytes (ABI section, imports, memory maximum) → config schema → instantiate.
  */
 
+import path from 'node:path';
 import type { SecretLookup } from '../config/secret-lookup.js';
 import type { InputFile, PluginRef, ResolvedJob, SandboxLimits } from '../config/types.js';
 import { DativoError } from '../errors.js';
+import { resolveInstalledPlugin } from '../marketplace/verify.js';
 import type { Logger } from '../observability/logger.js';
 import { isCredentialKey } from '../secrets/masker.js';
+import { checkAbiSupport } from './abi-support.js';
 import {
   DATIVO_IMPORTS,
   DATIVO_NAMESPACE,
@@ -62,6 +65,8 @@ export function preparePlugin(pluginPath: string, opts: OpenPluginOptions): Prep
   const loaded = loadPluginManifest(pluginPath, opts.role);
   const { manifest } = loaded;
   const location = { plugin: manifest.name };
+  const abi = checkAbiSupport(manifest.abi, manifest.name);
+  if (abi.warning) opts.logger?.warn({ plugin: manifest.name }, abi.warning);
   if (manifest.runtime !== 'extism') {
     throw new DativoError(
       'NOT_IMPLEMENTED',
@@ -158,13 +163,9 @@ export function pluginRefOf(
       keyPath,
     };
   if (!chosen.path) {
-    throw new DativoError(
-      'NOT_IMPLEMENTED',
-      `installed plugins by name ("${chosen.name}") are valid but not implemented in this version of Dativo; use plugin.path`,
-      {
-        location: job.locate(keyPath),
-      },
-    );
+    // An installed plugin (NAME@RANGE): the folder dativo.lock names, after its files are re-hashed.
+    const installed = resolveInstalledPlugin(chosen.name ?? '', path.dirname(job.file));
+    return { path: installed, allow: chosen.allow, keyPath };
   }
   return { path: chosen.path, allow: chosen.allow, keyPath };
 }
