@@ -92,10 +92,7 @@ function usesEngine(job: ResolvedJob): boolean {
 /** Throws the first reason this job cannot run in this build. Config only, no I/O. */
 export function assertImplemented(job: ResolvedJob): void {
   const { source, target } = job;
-  if (job.source.plugin?.name && !job.source.plugin.path)
-    throw notImplemented(job, 'plugins by name', 'source.plugin.name');
-  if (job.target.plugin?.name && !job.target.plugin.path)
-    throw notImplemented(job, 'plugins by name', 'target.plugin.name');
+  // Plugins by name (installed, dativo.lock) resolve when the plugin is opened (host/marketplace/verify.ts).
   const pluginReader = readerPlugin(job);
   const pluginWriter = writerPlugin(job);
   const engineSource = !pluginReader && usesEngine(job);
