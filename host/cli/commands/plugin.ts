@@ -8,7 +8,7 @@ import { pluginTestCommand } from './plugin-test.js';
 /** `dativo plugin init | build | test`, then the marketplace: pack, publish, install, verify. */
 export function pluginCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('plugin')
-    .description('Write plugins: scaffold (init), compile (build) and check (test) them')
+    .description('Write plugins (init, build, test) and share them (pack, publish, install, verify)')
     .addHelpText(
       'after',
       '\nExample:\n  $ dativo plugin init --lang rust my-reader\n  $ dativo plugin build my-reader\n  $ dativo plugin test my-reader',
