@@ -5,7 +5,7 @@
  * check has passed, so a refused plugin leaves no trace.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DativoError } from '../errors.js';
 import { checkAbiSupport } from '../plugins/abi-support.js';
@@ -23,14 +23,12 @@ import {
   DEFAULT_PLUGINS_DIR,
   type LockEntry,
   type LockFile,
+  PROVENANCE_DIR,
   readLock,
   writeLock,
 } from './lock.js';
 import { sha256Digest } from './oci-client.js';
 import type { Candidate } from './resolve.js';
-
-/** Where an installed plugin keeps the signed manifest and its signature (for `verify`). */
-export const PROVENANCE_DIR = '.dativo';
 
 export interface InstallContext {
   projectDir: string;
@@ -231,9 +229,4 @@ export function removePlugin(name: string, ctx: InstallContext): LockEntry {
   writeLock(ctx.projectDir, after);
   rmSync(path.resolve(ctx.projectDir, entry.path), { recursive: true, force: true });
   return entry;
-}
-
-/** The files of an installed plugin folder (the provenance folder aside). */
-export function installedFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f !== PROVENANCE_DIR);
 }

@@ -11,6 +11,8 @@ import { DativoError } from '../errors.js';
 
 export const LOCK_FILE = 'dativo.lock';
 export const DEFAULT_PLUGINS_DIR = 'dativo-plugins';
+/** Inside an installed plugin folder: the signed manifest and its signature (for `verify`). */
+export const PROVENANCE_DIR = '.dativo';
 
 const entrySchema = z.strictObject({
   version: z.string(),

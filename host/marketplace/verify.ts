@@ -5,15 +5,13 @@
  * installed plugin (`plugin: {name: NAME@RANGE}`) go through `resolveInstalledPlugin` first.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { DativoError } from '../errors.js';
-import { findProject, LOCK_FILE, type LockEntry, readLock } from './lock.js';
+import { findProject, LOCK_FILE, type LockEntry, PROVENANCE_DIR, readLock } from './lock.js';
 import { sha256Digest } from './oci-client.js';
 import { type TrustSet, verifyTrusted } from './trust.js';
-
-const PROVENANCE_DIR = '.dativo';
 
 /** Problems with one installed plugin's files (empty when every file matches the lock). */
 export function fileProblems(projectDir: string, name: string, entry: LockEntry): string[] {
@@ -29,6 +27,11 @@ export function fileProblems(projectDir: string, name: string, entry: LockEntry)
     const actual = createHash('sha256').update(readFileSync(full)).digest('hex');
     if (actual !== hash)
       problems.push(`${name}: ${full} was modified (sha256 ${actual}, the lock says ${hash})`);
+  }
+  for (const file of readdirSync(dir)) {
+    if (file !== PROVENANCE_DIR && !(file in entry.files)) {
+      problems.push(`${name}: ${path.join(dir, file)} is not in the lock`);
+    }
   }
   return problems;
 }
