@@ -4,6 +4,7 @@
  * so the source never reads further ahead than the sink can take.
  */
 import type { ResolvedJob } from '../config/types.js';
+import { openSink, openSource, targetLocation } from '../connectors/index.js';
 import { createValidator } from '../contract/validate.js';
 import { DativoError, formatLocation } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -16,7 +17,6 @@ import type { CommitRecord, CommitRequest, Sink } from '../sinks/sink.js';
 import type { Source, SourceState } from '../sources/source.js';
 import { acquireLock, createStateStore, reconcileState, stateFileOf } from '../state/index.js';
 import { deriveTags, tagsToKeyValue } from '../tags/index.js';
-import { createSink, createSource, targetLocation } from './connectors.js';
 import { crashPointFromEnv, dieIfSimulatedCrash } from './crash-hook.js';
 import { createRejectsFile, type RejectsFile } from './rejects-file.js';
 import { countByCode, exitCodeFor, filesOf, type RunReport, type RunStatus } from './report.js';
@@ -100,11 +100,11 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const openStage = startStage('open');
 
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
-    source = await createSource(job, batchSize);
+    source = await openSource(job, batchSize);
     // Filled once the source is open (its tags come from its catalog: column comments, keys);
     // the sink reads it when it starts its first file, after that.
     const kv: Record<string, string> = {};
-    sink = await createSink(job, { runId, kvMetadata: kv });
+    sink = await openSink(job, { runId, kvMetadata: kv });
     const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
     if (recovery.rolledForward.length > 0) {
