@@ -38,7 +38,7 @@ async function quickstartJob(csv = path.join(QUICKSTART, 'data/sales_orders.csv'
       'source_connector_path: connectors/csv.yaml',
       'target_connector: local',
       'target_connector_path: connectors/local.yaml',
-      `asset_path: ${path.join(QUICKSTART, 'contracts/sales_orders.yaml')}`,
+      `asset_path: ${path.join(REPO, 'assets/quickstart/sales_orders.yaml')}`,
       'source:',
       '  files:',
       `    - { path: ${csv}, object: sales_orders }`,
