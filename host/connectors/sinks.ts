@@ -93,14 +93,20 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     configSchema: passThrough,
     capabilities: { check: true, tables: false },
     async open({ job, runId }) {
-      const [{ createPluginSink }, { createPluginOutputSink }, { createLocalStore }, { localTargetRoot }] =
+      const [plugins, { createPluginOutputSink }, { createLocalStore }, { localTargetRoot }, tracing] =
         await Promise.all([
           import('../plugins/index.js'),
           import('../sinks/plugin-outputs.js'),
           import('../sinks/store/local.js'),
           import('../sinks/local/index.js'),
+          import('../observability/tracing.js'),
         ]);
-      const plugin = await createPluginSink(job, undefined, { runId });
+      const plugin = await plugins.createPluginSink(
+        job,
+        undefined,
+        { runId },
+        { hooks: tracing.pluginCallHooks },
+      );
       const c = job.contract;
       return createPluginOutputSink({
         plugin,

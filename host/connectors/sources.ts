@@ -69,7 +69,11 @@ export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
     configSchema: passThrough,
     capabilities: FULL,
     async open({ job }) {
-      return (await import('../plugins/index.js')).createPluginSource(job);
+      const [{ createPluginSource }, { pluginCallHooks }] = await Promise.all([
+        import('../plugins/index.js'),
+        import('../observability/tracing.js'),
+      ]);
+      return createPluginSource(job, undefined, { hooks: pluginCallHooks });
     },
   },
   {

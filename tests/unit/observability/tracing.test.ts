@@ -7,7 +7,13 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadJob } from '../../../host/config/index.js';
 import { silentLogger } from '../../../host/observability/logger.js';
 import { metricsText, resetMetrics } from '../../../host/observability/metrics.js';
-import { startStage, startTracing, type Tracing, traceRun } from '../../../host/observability/tracing.js';
+import {
+  pluginCallHooks,
+  startStage,
+  startTracing,
+  type Tracing,
+  traceRun,
+} from '../../../host/observability/tracing.js';
 import type { RunReport } from '../../../host/pipeline/report.js';
 import { runJob } from '../../../host/pipeline/run-job.js';
 import { createPluginSource } from '../../../host/plugins/index.js';
@@ -140,7 +146,7 @@ describe('tracing', () => {
         },
       });
       await traceRun(job, async () => {
-        const source = await createPluginSource(job);
+        const source = await createPluginSource(job, undefined, { hooks: pluginCallHooks });
         const open = startStage('open');
         await source.open(SOURCE_CTX(silentLogger()));
         open.end();
