@@ -3,10 +3,28 @@
  * engine row by the engine the job resolves to, the plugin row by `plugin:`/`custom_reader`.
  * The implementation is imported inside `open` (see adapter.ts).
  */
+import type { ResolvedJob } from '../config/types.js';
+import type { Source } from '../sources/source.js';
 import type { SourceAdapter } from './adapter.js';
 import { apiConnection, databaseConnection, noConnection, passThrough } from './schemas.js';
 
 const FULL = { check: true, discover: true, incremental: true } as const;
+
+type EngineFactory = (job: ResolvedJob, batchSize: number) => Source;
+
+/** An engine row: the engine reads the job's source block itself; its module loads on open. */
+function engineSource(name: string, load: () => Promise<EngineFactory>): SourceAdapter {
+  return {
+    name,
+    kind: 'source',
+    selectedBy: 'engine',
+    configSchema: passThrough,
+    capabilities: FULL,
+    async open({ job, batchSize }) {
+      return (await load())(job, batchSize);
+    },
+  };
+}
 
 export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
   {
@@ -76,34 +94,7 @@ export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
       return createPluginSource(job, undefined, { hooks: pluginCallHooks });
     },
   },
-  {
-    name: 'airbyte',
-    kind: 'source',
-    selectedBy: 'engine',
-    configSchema: passThrough,
-    capabilities: FULL,
-    async open({ job, batchSize }) {
-      return (await import('../engines/airbyte/index.js')).createAirbyteSource(job, batchSize);
-    },
-  },
-  {
-    name: 'singer',
-    kind: 'source',
-    selectedBy: 'engine',
-    configSchema: passThrough,
-    capabilities: FULL,
-    async open({ job, batchSize }) {
-      return (await import('../engines/singer/index.js')).createSingerSource(job, batchSize);
-    },
-  },
-  {
-    name: 'meltano',
-    kind: 'source',
-    selectedBy: 'engine',
-    configSchema: passThrough,
-    capabilities: FULL,
-    async open({ job, batchSize }) {
-      return (await import('../engines/meltano/index.js')).createMeltanoSource(job, batchSize);
-    },
-  },
+  engineSource('airbyte', async () => (await import('../engines/airbyte/index.js')).createAirbyteSource),
+  engineSource('singer', async () => (await import('../engines/singer/index.js')).createSingerSource),
+  engineSource('meltano', async () => (await import('../engines/meltano/index.js')).createMeltanoSource),
 ];
