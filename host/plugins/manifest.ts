@@ -15,8 +15,11 @@ import { z } from 'zod';
 import { DativoError } from '../errors.js';
 
 export const MANIFEST_FILE = 'dativo-plugin.yaml';
-/** The ABI this host speaks: the major.minor of `wit/dativo-plugin.wit` (package dativo:plugin@1.0.0). */
-export const HOST_ABI = '1.0';
+/**
+ * The ABI this host speaks: the major.minor of `wit/dativo-plugin.wit` (package dativo:plugin@1.1.0).
+ * 1.1 changed no byte of the Extism flattening, so modules built for 1.0 load unchanged.
+ */
+export const HOST_ABI = '1.1';
 
 const hostPort = z
   .string()
