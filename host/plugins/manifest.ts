@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DativoError } from '../errors.js';
+import { parseWasmModule, readAbiVersion } from './wasm-module.js';
 
 export const MANIFEST_FILE = 'dativo-plugin.yaml';
 /**
@@ -156,6 +157,14 @@ function fromManifestFile(manifestPath: string): LoadedPlugin {
   return { manifest, manifestPath, entryPath, synthesized: false };
 }
 
+function moduleAbi(bytes: Uint8Array): string | undefined {
+  try {
+    return readAbiVersion(parseWasmModule(bytes));
+  } catch {
+    return undefined; // checkModule reports a malformed module
+  }
+}
+
 /** A bare .wasm: no capabilities at all, the role the job uses it for. */
 function synthesize(file: string, role: 'reader' | 'writer'): LoadedPlugin {
   const bytes = readFileSync(file);
@@ -163,12 +172,15 @@ function synthesize(file: string, role: 'reader' | 'writer'): LoadedPlugin {
     .basename(file, '.wasm')
     .toLowerCase()
     .replace(/[^a-z0-9._-]/g, '-');
+  // Version 1 in the header is a core module (Extism); anything else is left to the component runtime.
+  const isCore = bytes[4] === 1 && bytes[5] === 0;
   const manifest = manifestSchema.parse({
     name: /^[a-z0-9]/.test(name) ? name : `plugin-${name}`,
     version: '0.0.0',
     role,
-    runtime: 'extism',
-    abi: HOST_ABI,
+    runtime: isCore || bytes.length < 8 ? 'extism' : 'component',
+    // Nothing to contradict the module: it is taken at its word (a 1.0 module stays 1.0).
+    abi: isCore ? (moduleAbi(bytes) ?? HOST_ABI) : HOST_ABI,
     entry: { file: path.basename(file), sha256: sha256(bytes) },
   });
   return { manifest, manifestPath: file, entryPath: file, synthesized: true };

@@ -85,8 +85,20 @@ export function startWorkerEarly(): EarlyWorker {
   return early;
 }
 
+/**
+ * Another runtime whose worker speaks this file's protocol (host/plugins/component): what to send
+ * as the init message's `module`, and which worker file to start. The default is Extism's.
+ */
+export interface WorkerRuntime {
+  load(): Promise<WasmModule>;
+  /** `import.meta.url` of the file beside the worker, and the worker's base name. */
+  callerUrl: string;
+  worker: string;
+}
+
 export interface InstanceOptions {
   wasm: Uint8Array;
+  runtime?: WorkerRuntime;
   /** Used for the first start instead of spawning a Worker then (see startWorkerEarly). */
   early?: EarlyWorker;
   grant: Grant;
@@ -181,13 +193,14 @@ export class ExtismInstance {
     const { grant } = this.opts;
     // Compiled here (V8 does it on its own threads, ~2 ms for a typical plugin, while an early
     // Worker is still booting); only the compiled module crosses to the worker.
-    this.module ??= Wasm.compile(this.opts.wasm);
+    this.module ??= this.opts.runtime ? this.opts.runtime.load() : Wasm.compile(this.opts.wasm);
     let module: WasmModule;
     try {
       module = await this.module;
     } catch (e) {
       void this.early?.worker.terminate();
       this.early = undefined;
+      if (e instanceof DativoError) throw e; // a refusal of the runtime's own checks, as it is
       throw this.error(
         'PLUGIN_ERROR',
         `plugin ${this.plugin} failed to start: ${e instanceof Error ? e.message : String(e)}`,
@@ -197,8 +210,11 @@ export class ExtismInstance {
     const early = this.early;
     this.early = undefined;
     if (early?.died) void early.worker.terminate();
+    const rt = this.opts.runtime;
     const worker =
-      early && !early.died ? early.worker : spawnWorker(import.meta.url, 'worker', WORKER_OPTIONS);
+      early && !early.died
+        ? early.worker
+        : spawnWorker(rt?.callerUrl ?? import.meta.url, rt?.worker ?? 'worker', WORKER_OPTIONS);
     worker.ref();
     this.starts++;
     const channel = new MessageChannel();
