@@ -86,5 +86,6 @@ export function componentRuntime(
     })();
     return modules;
   };
-  return { check, load, callerUrl: import.meta.url, worker: 'worker' };
+  // Instantiating a 12 MB StarlingMonkey component takes far longer than an Extism module.
+  return { check, load, callerUrl: import.meta.url, worker: 'worker', startupMs: 60_000 };
 }

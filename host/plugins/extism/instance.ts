@@ -94,6 +94,8 @@ export interface WorkerRuntime {
   /** `import.meta.url` of the file beside the worker, and the worker's base name. */
   callerUrl: string;
   worker: string;
+  /** Allowance for start-up beyond the per-call limit (default 5 s). */
+  startupMs?: number;
 }
 
 export interface InstanceOptions {
@@ -251,16 +253,19 @@ export class ExtismInstance {
     calls.port1.on('message', (m: FromWorker) => this.onMessage(live, m));
     calls.port1.unref();
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        void worker.terminate();
-        reject(
-          this.error(
-            'PLUGIN_ERROR',
-            `plugin ${this.plugin}: start-up exceeded the ${grant.timeoutMs} ms time limit; the instance was terminated`,
-            { call: 'init', capability: 'timeout' },
-          ),
-        );
-      }, grant.timeoutMs + 5000);
+      const timer = setTimeout(
+        () => {
+          void worker.terminate();
+          reject(
+            this.error(
+              'PLUGIN_ERROR',
+              `plugin ${this.plugin}: start-up exceeded the ${grant.timeoutMs} ms time limit; the instance was terminated`,
+              { call: 'init', capability: 'timeout' },
+            ),
+          );
+        },
+        grant.timeoutMs + (this.opts.runtime?.startupMs ?? 5000),
+      );
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           clearTimeout(timer);
