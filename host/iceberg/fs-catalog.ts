@@ -115,8 +115,9 @@ export function createFilesystemCatalog(opts: FilesystemCatalogOptions): Filesys
         `writing ${locationOf(tKey, v)} failed: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
-    // Only a hint: a failure here loses nothing (readers probe forward from it).
-    await store.putBytes(hintKey(tKey), enc.encode(`${v}\n`)).catch(() => {});
+    // Only a hint: a failure here loses nothing (readers probe forward from it). The bare number,
+    // as Java writes it: some readers build `v<hint>.metadata.json` from the untrimmed text.
+    await store.putBytes(hintKey(tKey), enc.encode(String(v))).catch(() => {});
     return true;
   };
 

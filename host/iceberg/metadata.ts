@@ -4,16 +4,38 @@
  * stay numbers, since they never pass 2^53.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { checkFieldIds, maxFieldId } from './field-ids.js';
 import { type JsonValue, parseJson, stringifyJson, toBigInt } from './json.js';
 
 /** Primitive type strings of the spec (`decimal(p,s)`, `fixed[n]` included). */
 export type PrimitiveType = string;
 
+/** A struct, list or map type: its children carry field ids of their own (spec: "Nested Types"). */
+export interface StructType {
+  type: 'struct';
+  fields: NestedField[];
+}
+export interface ListType {
+  type: 'list';
+  'element-id': number;
+  element: IcebergType;
+  'element-required': boolean;
+}
+export interface MapType {
+  type: 'map';
+  'key-id': number;
+  key: IcebergType;
+  'value-id': number;
+  value: IcebergType;
+  'value-required': boolean;
+}
+export type IcebergType = PrimitiveType | StructType | ListType | MapType;
+
 export interface NestedField {
   id: number;
   name: string;
   required: boolean;
-  type: PrimitiveType;
+  type: IcebergType;
   doc?: string;
 }
 
@@ -87,6 +109,23 @@ export interface TableMetadata {
   'sort-orders': SortOrder[];
   'default-sort-order-id': number;
   refs: Record<string, SnapshotRef>;
+  /** Table statistics files (Puffin), one per snapshot at most. */
+  statistics?: StatisticsFile[];
+  'partition-statistics'?: PartitionStatisticsFile[];
+}
+
+export interface StatisticsFile {
+  'snapshot-id': bigint;
+  'statistics-path': string;
+  'file-size-in-bytes': number;
+  'file-footer-size-in-bytes': number;
+  'blob-metadata': unknown[];
+}
+
+export interface PartitionStatisticsFile {
+  'snapshot-id': bigint;
+  'statistics-path': string;
+  'file-size-in-bytes': number;
 }
 
 /** Partition field ids start at 1000 (spec). */
@@ -114,6 +153,7 @@ export interface NewTableInput {
 /** Metadata of a new, empty table (schema id 0, spec id 0). */
 export function newTableMetadata(input: NewTableInput): TableMetadata {
   const schema: IcebergSchema = { ...input.schema, 'schema-id': 0 };
+  checkFieldIds(schema);
   const spec: PartitionSpec = { fields: input.spec?.fields ?? [], 'spec-id': 0 };
   const order = input.sortOrder ?? UNSORTED_ORDER;
   return {
@@ -136,10 +176,6 @@ export function newTableMetadata(input: NewTableInput): TableMetadata {
     'default-sort-order-id': order['order-id'],
     refs: {},
   };
-}
-
-export function maxFieldId(schema: Pick<IcebergSchema, 'fields'>): number {
-  return schema.fields.reduce((m, f) => Math.max(m, f.id), 0);
 }
 
 export function currentSchema(md: TableMetadata): IcebergSchema {
@@ -211,6 +247,18 @@ export function normalizeTableMetadata(raw: JsonValue | unknown): TableMetadata 
     'default-sort-order-id': Number(o['default-sort-order-id'] ?? 0),
     refs,
   };
+  const snapIdOf = (e: Record<string, unknown>, what: string) => ({
+    ...e,
+    'snapshot-id': toBigInt(e['snapshot-id'], `${what}.snapshot-id`),
+  });
+  if (Array.isArray(o.statistics))
+    md.statistics = (o.statistics as Record<string, unknown>[]).map(
+      (e) => snapIdOf(e, 'statistics') as unknown as StatisticsFile,
+    );
+  if (Array.isArray(o['partition-statistics']))
+    md['partition-statistics'] = (o['partition-statistics'] as Record<string, unknown>[]).map(
+      (e) => snapIdOf(e, 'partition-statistics') as unknown as PartitionStatisticsFile,
+    );
   // -1 is how some writers say "no snapshot".
   if (curId === undefined || curId < 0n) delete md['current-snapshot-id'];
   else md['current-snapshot-id'] = curId;

@@ -6,7 +6,8 @@
  */
 import type { Schema as ArrowSchema } from 'apache-arrow';
 import { DativoError } from '../errors.js';
-import type { IcebergSchema, NestedField, PartitionField, PartitionSpec } from './metadata.js';
+import { isPrimitive } from './field-ids.js';
+import type { IcebergSchema, IcebergType, NestedField, PartitionField, PartitionSpec } from './metadata.js';
 import { FIRST_PARTITION_FIELD_ID } from './metadata.js';
 import {
   checkTransform,
@@ -92,10 +93,10 @@ export function writeSchemaFor(
       added.push(af.name);
       continue;
     }
-    if (normalizeType(have.type) !== normalizeType(type)) {
+    if (!isPrimitive(have.type) || normalizeType(have.type) !== normalizeType(type)) {
       throw new DativoError(
         'WRITE_FAILED',
-        `column ${af.name} has type ${type} in the data but ${have.type} in Iceberg table ${tableName}; changing a column's type is not supported`,
+        `column ${af.name} has type ${type} in the data but ${typeText(have.type)} in Iceberg table ${tableName}; changing a column's type is not supported`,
         { location: { field: af.name } },
       );
     }
@@ -104,13 +105,18 @@ export function writeSchemaFor(
       fields[i] = { ...have, required: false };
       relaxed.push(af.name);
     }
-    columns.set(af.name, { id: have.id, type: have.type });
+    columns.set(af.name, { id: have.id, type: have.type as string });
   }
   const evolves = added.length > 0 || relaxed.length > 0;
   return { schema: evolves ? { ...table, fields } : table, columns, added, relaxed, evolves };
 }
 
 const normalizeType = (t: string) => t.replace(/\s+/g, '').toLowerCase();
+
+/** A type for messages: the primitive's name, or struct/list/map. */
+function typeText(t: IcebergType): string {
+  return isPrimitive(t) ? t : t.type;
+}
 
 /**
  * `target.partitioning` entries as Iceberg partition fields. An entry is a column (identity) or a
@@ -139,6 +145,8 @@ export function partitionSpecFor(
       });
     }
     try {
+      if (!isPrimitive(src.type))
+        throw new Error(`${column} is a ${src.type.type}; only primitive columns partition`);
       checkTransform(transform, src.type);
     } catch (e) {
       throw new DativoError('CONFIG_INVALID', `partition ${raw}: ${(e as Error).message}`, {
@@ -191,13 +199,14 @@ export function partitionTypes(spec: PartitionSpec, schema: IcebergSchema) {
   return spec.fields.map((f) => {
     const src = schema.fields.find((x) => x.id === f['source-id']);
     if (!src) throw new Error(`partition field ${f.name} refers to a missing column ${f['source-id']}`);
+    if (!isPrimitive(src.type)) throw new Error(`partition field ${f.name} has a nested source column`);
     const transform = parseTransform(f.transform);
     return {
       name: f.name,
       fieldId: f['field-id'],
       type: resultType(transform, src.type),
       transform,
-      source: src,
+      source: { ...src, type: src.type },
     };
   });
 }

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Compression } from '../../config/types.js';
+import { columnSizesOf } from '../../iceberg/footer.js';
 import type { DataFile } from '../../iceberg/manifest.js';
 import type { IcebergSchema, PartitionSpec } from '../../iceberg/metadata.js';
 import { partitionTypes } from '../../iceberg/schema.js';
@@ -105,6 +106,7 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
   const finishFile = async (f: OpenFile): Promise<void> => {
     const closed = await f.writer.close();
     written.add(f.key);
+    const columnSizes = await columnSizesOf(f.localPath);
     if (store.localPath) {
       // Same folder: a rename, so the final name only ever names a complete file.
       await fsp.rename(f.localPath, await store.localPath(f.key));
@@ -120,6 +122,7 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
         fileSizeInBytes: closed.bytes,
         recordCount: closed.rows,
         partition: f.partition,
+        columnSizes,
         ...stats,
       },
       staged: {
