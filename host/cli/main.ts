@@ -3,6 +3,7 @@
  * "nothing new"), 1 finished with warn-mode validation errors, 2 failed.
  */
 import { Command, CommanderError } from 'commander';
+import { catalogCommand } from './commands/catalog-serve.js';
 import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     startCommand(setExit),
     pluginCommand(setExit),
     workerCommand(setExit),
+    catalogCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }

@@ -15,7 +15,8 @@ export interface TableIdent {
 }
 
 export interface LoadedTable {
-  metadataLocation: string;
+  /** Absent only for a staged create (nothing is written until its commit). */
+  metadataLocation?: string;
   metadata: TableMetadata;
 }
 
@@ -107,6 +108,21 @@ export interface Catalog {
   loadTable(id: TableIdent): Promise<LoadedTable | undefined>;
   /** Creates the namespace if needed; throws CommitConflictError if the table already exists. */
   createTable(id: TableIdent, req: CreateTableRequest): Promise<LoadedTable>;
-  /** Atomic: all requirements hold and all updates apply, or nothing changes. */
+  /**
+   * Atomic: all requirements hold and all updates apply, or nothing changes. With `assert-create`
+   * the table must not exist and is created from the updates alone (a staged create's commit).
+   */
   commitTable(id: TableIdent, requirements: TableRequirement[], updates: TableUpdate[]): Promise<LoadedTable>;
+  /** False when the table does not exist. `purge` also deletes its data and metadata files. */
+  dropTable?(id: TableIdent, purge: boolean): Promise<boolean>;
+  /** Throws NoSuchTableError / CommitConflictError (destination exists). */
+  renameTable?(from: TableIdent, to: TableIdent): Promise<void>;
+}
+
+/** The table named does not exist (REST 404). */
+export class NoSuchTableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoSuchTableError';
+  }
 }

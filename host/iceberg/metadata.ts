@@ -178,6 +178,38 @@ export function newTableMetadata(input: NewTableInput): TableMetadata {
   };
 }
 
+/**
+ * The base a create-by-commit (`assert-create`) applies its updates to: Java's `buildFromEmpty`.
+ * `completeCreatedMetadata` then fills what the updates did not set.
+ */
+export function emptyTableMetadata(location: string, now = Date.now()): TableMetadata {
+  return {
+    ...newTableMetadata({ location, schema: { type: 'struct', fields: [] }, now }),
+    schemas: [],
+    'current-schema-id': -1,
+    'partition-specs': [],
+    'default-spec-id': -1,
+    'sort-orders': [],
+    'default-sort-order-id': -1,
+  };
+}
+
+/** After a create-by-commit: an unpartitioned spec and no sort order unless the updates gave them. */
+export function completeCreatedMetadata(md: TableMetadata): TableMetadata {
+  if (md.schemas.length === 0 || md['current-schema-id'] < 0)
+    throw new Error('a table created by commit needs add-schema and set-current-schema');
+  const out = { ...md };
+  if (out['partition-specs'].length === 0) {
+    out['partition-specs'] = [{ 'spec-id': 0, fields: [] }];
+    out['default-spec-id'] = 0;
+  }
+  if (out['sort-orders'].length === 0) {
+    out['sort-orders'] = [UNSORTED_ORDER];
+    out['default-sort-order-id'] = 0;
+  }
+  return out;
+}
+
 export function currentSchema(md: TableMetadata): IcebergSchema {
   const s = md.schemas.find((x) => x['schema-id'] === md['current-schema-id']);
   if (!s) throw new Error(`table metadata has no schema ${md['current-schema-id']}`);
