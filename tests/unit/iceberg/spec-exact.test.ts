@@ -149,22 +149,50 @@ describe('statistics and metadata files', () => {
   });
 });
 
+/** Serve `wh` over REST while `body` runs (the client side of a test). */
+async function withServer(
+  wh: string,
+  body: (post: (url: string, fixture: string) => Promise<Response>) => Promise<void>,
+) {
+  const fs = createFilesystemCatalog({ store: createLocalStore(wh), warehouse: fileWarehouseUri(wh) });
+  const server = await startRestCatalogServer({ catalog: fs });
+  const fixture = (n: string) => readFileSync(path.join(REPO, 'tests/fixtures/iceberg-rest', n), 'utf8');
+  try {
+    await body((url, name) =>
+      fetch(`${server.url}/v1/namespaces/spec/${url}`, { method: 'POST', body: fixture(name) }),
+    );
+  } finally {
+    await server.close();
+  }
+}
+
 describe('nested schema evolution', () => {
+  it('a run adding a column to a table created with nested columns gives it a fresh id', async () => {
+    const wh = tempDir('dativo-ice-nested0-');
+    await withServer(wh, async (post) => {
+      const created = await post('tables', 'create-table-nested.json');
+      expect(
+        ((await created.json()) as { metadata: { 'last-column-id': number } }).metadata['last-column-id'],
+      ).toBe(9);
+    });
+    const batch = batchOf([
+      { name: 'id', type: new Int64(), nullable: false, data: int64Data([5]) },
+      { name: 'segment', type: new Utf8(), data: utf8Data(['smb']) },
+    ]);
+    await run(wh, 'run-n-0', [batch], icebergJob(wh, { domain: 'spec', name: 'customers' }));
+    const md = latest(wh, 'spec', 'customers');
+    const ids = fieldIds(currentSchema(md));
+    expect(currentSchema(md).fields.find((f) => f.name === 'segment')?.id).toBe(10);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(md['last-column-id']).toBe(10);
+  });
+
   it('keeps every field id unique when a REST client and a run both add columns to a struct/list/map table', async () => {
     const wh = tempDir('dativo-ice-nested-');
-    const fs = createFilesystemCatalog({ store: createLocalStore(wh), warehouse: fileWarehouseUri(wh) });
-    const server = await startRestCatalogServer({ catalog: fs });
-    const fixture = (n: string) => readFileSync(path.join(REPO, 'tests/fixtures/iceberg-rest', n), 'utf8');
-    try {
-      const post = (url: string, body: string) =>
-        fetch(`${server.url}/v1/namespaces/spec/${url}`, { method: 'POST', body });
-      expect((await post('tables', fixture('create-table-nested.json'))).status).toBe(200);
-      expect((await post('tables/customers', fixture('add-schema-without-last-column-id.json'))).status).toBe(
-        200,
-      );
-    } finally {
-      await server.close();
-    }
+    await withServer(wh, async (post) => {
+      expect((await post('tables', 'create-table-nested.json')).status).toBe(200);
+      expect((await post('tables/customers', 'add-schema-without-last-column-id.json')).status).toBe(200);
+    });
     const job = icebergJob(wh, { domain: 'spec', name: 'customers' });
     const batch = batchOf([
       { name: 'id', type: new Int64(), nullable: false, data: int64Data([1, 2]) },
