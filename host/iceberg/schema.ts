@@ -29,7 +29,19 @@ export interface WriteSchema {
   relaxed: string[];
   /** True when the table's schema must change (added or relaxed columns). */
   evolves: boolean;
+  /** Columns written with the table's timestamp type instead of the data's (zone drift). */
+  retyped: string[];
 }
+
+export interface WriteSchemaOptions {
+  /**
+   * True when the contract states the column's zone (physicalType `timestamptz`/`timestamp_ntz`),
+   * false when the zone is detected from the data (`timestamp`, utc auto) and may drift by run.
+   */
+  zoneDeclared?: (column: string) => boolean;
+}
+
+const TIMESTAMPS = new Set(['timestamp', 'timestamptz']);
 
 /** The Iceberg schema of a first write: ids 1..n in the data's column order. */
 export function initialSchema(arrow: ArrowSchema): IcebergSchema {
@@ -65,12 +77,14 @@ export function writeSchemaFor(
   table: IcebergSchema,
   lastColumnId: number,
   tableName: string,
+  opts: WriteSchemaOptions = {},
 ): WriteSchema {
   const byName = new Map(table.fields.map((f) => [f.name, f]));
   const dataNames = new Set(arrow.fields.map((f) => f.name));
   const columns = new Map<string, { id: number; type: string }>();
   const added: string[] = [];
   const relaxed: string[] = [];
+  const retyped: string[] = [];
   const fields: NestedField[] = table.fields.map((f) => ({ ...f }));
   let next = lastColumnId;
 
@@ -93,7 +107,12 @@ export function writeSchemaFor(
       added.push(af.name);
       continue;
     }
-    if (!isPrimitive(have.type) || normalizeType(have.type) !== normalizeType(type)) {
+    if (isPrimitive(have.type) && TIMESTAMPS.has(have.type) && TIMESTAMPS.has(type) && have.type !== type) {
+      // Both are microseconds since the epoch: the values keep their instant, written with the
+      // table's type. Only a zone the contract states is a real change, which Iceberg cannot make.
+      if (opts.zoneDeclared?.(af.name) ?? true) throw timestampChange(af.name, type, have.type, tableName);
+      retyped.push(af.name);
+    } else if (!isPrimitive(have.type) || normalizeType(have.type) !== normalizeType(type)) {
       throw new DativoError(
         'WRITE_FAILED',
         `column ${af.name} has type ${type} in the data but ${typeText(have.type)} in Iceberg table ${tableName}; changing a column's type is not supported`,
@@ -108,7 +127,18 @@ export function writeSchemaFor(
     columns.set(af.name, { id: have.id, type: have.type as string });
   }
   const evolves = added.length > 0 || relaxed.length > 0;
-  return { schema: evolves ? { ...table, fields } : table, columns, added, relaxed, evolves };
+  return { schema: evolves ? { ...table, fields } : table, columns, added, relaxed, evolves, retyped };
+}
+
+function timestampChange(column: string, data: string, table: string, tableName: string): DativoError {
+  const physical = table === 'timestamptz' ? 'timestamptz' : 'timestamp_ntz';
+  return new DativoError(
+    'WRITE_FAILED',
+    `column ${column} is ${data} in the contract but ${table} in Iceberg table ${tableName}; Iceberg cannot change a column between timestamp and timestamptz. ` +
+      `To keep writing to this table, declare the field with physicalType ${physical} (or logicalType timestamp, to follow the table); ` +
+      'to change the type, write to a new table (target.config.table) and move the rows, or drop the table and reload',
+    { location: { field: column } },
+  );
 }
 
 const normalizeType = (t: string) => t.replace(/\s+/g, '').toLowerCase();

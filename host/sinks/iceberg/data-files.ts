@@ -22,6 +22,7 @@ import { batchToIpc, rebatch, takeRows, withFieldIds } from '../parquet/arrow.js
 import { createParquetEncoder, type ParquetEncoder, type ParquetFileWriter } from '../parquet/encoder.js';
 import type { StagedFile } from '../sink.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { withTableTimestamps } from './timestamps.js';
 
 export interface DataFileWriterOptions {
   store: ObjectStore;
@@ -186,7 +187,8 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
   };
 
   return {
-    async write(batch) {
+    async write(input) {
+      const batch = withTableTimestamps(input, opts.columns);
       arrowSchema ??= withFieldIds(batch.schema, ids);
       if (batch.numRows === 0) return;
       const b = rebatch(batch, arrowSchema);

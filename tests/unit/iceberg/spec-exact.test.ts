@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Int64, Utf8 } from 'apache-arrow';
+import { Int64, TimestampMicrosecond, Utf8 } from 'apache-arrow';
 import { icebergRead } from 'icebird';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldIds } from '../../../host/iceberg/field-ids.js';
@@ -29,6 +29,7 @@ import {
   int64Data,
   people,
   tempDir,
+  tsData,
   utf8Data,
 } from './helpers.js';
 
@@ -212,6 +213,63 @@ describe('nested schema evolution', () => {
     expect(rows.map((r) => [Number(r.id), r.email, r.segment])).toEqual([
       [1, 'a@x', 'smb'],
       [2, 'b@x', 'ent'],
+    ]);
+  });
+});
+
+describe('timestamp zone drift', () => {
+  const tsBatch = (ids: number[], values: string[], utc: boolean) =>
+    batchOf([
+      { name: 'id', type: new Int64(), nullable: false, data: int64Data(ids) },
+      { name: 'ts', type: new TimestampMicrosecond(utc ? 'UTC' : null), data: tsData(values, utc) },
+    ]);
+  const jobWith = (wh: string, utc: boolean | 'auto') => {
+    const job = icebergJob(wh, { domain: 'drift', name: 'events' });
+    (job.contract as { fields: unknown[] }).fields = [
+      { name: 'id', required: true, type: { kind: 'int64' } },
+      { name: 'ts', required: false, type: { kind: 'timestamp', utc } },
+    ];
+    return job;
+  };
+
+  it('a detected zone that flips between runs follows the table; the instants are kept', async () => {
+    const wh = tempDir('dativo-ice-drift-');
+    await run(wh, 'run-z-1', [tsBatch([1], ['2024-03-01T10:00:00Z'], true)], jobWith(wh, 'auto'));
+    await run(wh, 'run-z-2', [tsBatch([2], ['2024-03-02T11:30:00'], false)], jobWith(wh, 'auto'));
+    const md = latest(wh, 'drift', 'events');
+    expect(currentSchema(md).fields.find((f) => f.name === 'ts')?.type).toBe('timestamptz');
+    expect(md.snapshots).toHaveLength(2);
+    const rows = await icebergRead({ tableUrl: `${pathToFileURL(wh).href}/drift/events` });
+    const byId = Object.fromEntries(rows.map((r) => [Number(r.id), new Date(r.ts as Date).toISOString()]));
+    expect(byId).toEqual({ 1: '2024-03-01T10:00:00.000Z', 2: '2024-03-02T11:30:00.000Z' });
+    const files = await duck<{ t: string }>(
+      `SELECT DISTINCT logical_type AS t FROM parquet_schema('${wh}/drift/events/data/*.parquet') WHERE name = 'ts'`,
+    );
+    expect(files).toHaveLength(1); // both files carry the table's (UTC-adjusted) type
+  });
+
+  it("a zone the contract states against the table's fails naming the column and how to evolve; zero rows commit", async () => {
+    const wh = tempDir('dativo-ice-drift2-');
+    await run(wh, 'run-y-1', [tsBatch([1], ['2024-03-01T10:00:00Z'], true)], jobWith(wh, 'auto'));
+    const err = await run(
+      wh,
+      'run-y-2',
+      [tsBatch([2], ['2024-03-02T11:30:00'], false)],
+      jobWith(wh, false),
+    ).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(
+      'column ts is timestamp in the contract but timestamptz in Iceberg table drift.events',
+    );
+    expect((err as Error).message).toContain('physicalType timestamptz');
+    // the same contract with no rows is a no-op for the data, and the state still commits
+    await run(wh, 'run-y-3', [], jobWith(wh, false));
+    const md = latest(wh, 'drift', 'events');
+    expect(md.snapshots.at(-1)?.summary['added-records']).toBe('0');
+    expect(md.snapshots.at(-1)?.summary['total-records']).toBe('1');
+    expect(currentSchema(md).fields.map((f) => [f.name, f.type])).toEqual([
+      ['id', 'long'],
+      ['ts', 'timestamptz'],
     ]);
   });
 });
