@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { catalogCommand } from './commands/catalog-serve.js';
 import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
+import { icebergCommand } from './commands/iceberg-expire.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     pluginCommand(setExit),
     workerCommand(setExit),
     catalogCommand(setExit),
+    icebergCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }
