@@ -21,7 +21,7 @@ import { columnReader, type IcebergValue } from '../../iceberg/values.js';
 import { batchToIpc, rebatch, takeRows, withFieldIds } from '../parquet/arrow.js';
 import { createParquetEncoder, type ParquetEncoder, type ParquetFileWriter } from '../parquet/encoder.js';
 import type { StagedFile } from '../sink.js';
-import type { ObjectStore } from '../store/object-store.js';
+import type { ObjectStore, PutFileOptions } from '../store/object-store.js';
 import { withTableTimestamps } from './timestamps.js';
 
 export interface DataFileWriterOptions {
@@ -39,6 +39,8 @@ export interface DataFileWriterOptions {
   kvMetadata: Record<string, string>;
   tempDir?: string;
   encoder?: ParquetEncoder;
+  /** S3 user metadata and tags of each data file (the S3 target's, spec §6). */
+  objectAttributes?: (file: StagedFile, closedAt: Date) => PutFileOptions;
 }
 
 interface OpenFile {
@@ -108,11 +110,18 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
     const closed = await f.writer.close();
     written.add(f.key);
     const columnSizes = await columnSizesOf(f.localPath);
+    const staged: StagedFile = {
+      key: f.key,
+      stagingKey: f.key,
+      rows: closed.rows,
+      bytes: closed.bytes,
+      partition: stringPartition(f.partition),
+    };
     if (store.localPath) {
       // Same folder: a rename, so the final name only ever names a complete file.
       await fsp.rename(f.localPath, await store.localPath(f.key));
     } else {
-      await store.putFile(f.key, f.localPath);
+      await store.putFile(f.key, f.localPath, opts.objectAttributes?.(staged, new Date()));
       await fsp.rm(f.localPath, { force: true });
     }
     temps.delete(f.localPath);
@@ -126,13 +135,7 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
         columnSizes,
         ...stats,
       },
-      staged: {
-        key: f.key,
-        stagingKey: f.key,
-        rows: closed.rows,
-        bytes: closed.bytes,
-        partition: stringPartition(f.partition),
-      },
+      staged,
     });
   };
 

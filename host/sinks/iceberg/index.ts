@@ -42,6 +42,7 @@ import type { SinkSettings } from '../../pipeline/connectors.js';
 import type { SourceState } from '../../sources/source.js';
 import { type FileCommitRequest, SimulatedCrash } from '../file-sink.js';
 import type { ParquetEncoder } from '../parquet/encoder.js';
+import { objectAttributes } from '../s3/metadata.js';
 import type {
   CommitRecord,
   CommitResult,
@@ -141,7 +142,7 @@ export async function createIcebergSink(
   const schemaOptions = {
     zoneDeclared: (column: string) => {
       const f = job.contract.fields.find((x) => x.name === column);
-      return !f || f.type.kind !== 'timestamp' || f.type.utc !== 'auto';
+      return f?.type.kind !== 'timestamp' || f.type.utc !== 'auto';
     },
   };
   const matchSchema = (schema: Schema, md: TableMetadata) =>
@@ -177,6 +178,9 @@ export async function createIcebergSink(
       rowGroupSize: job.target.rowGroupSize,
       targetFileBytes: Math.max(1, (job.target.parquetTargetSizeMb || 128) * 1024 * 1024),
       kvMetadata: settings.kvMetadata,
+      // the same object metadata and tags as the S3 target's files
+      objectAttributes: (file, closedAt) =>
+        objectAttributes({ job: { ...job, tenantId: c.tenant }, kv: settings.kvMetadata }, file, closedAt),
       ...(options.encoder ? { encoder: options.encoder } : {}),
     });
   };

@@ -128,6 +128,7 @@ export function icebergJob(
     contract: {
       name: opts.name ?? 'People',
       domain: opts.domain ?? 'sales',
+      tags: [],
       fields: [],
     },
     locate: (keyPath: string) => ({ keyPath }),
