@@ -7,25 +7,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { icebergRead } from 'icebird';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expireSnapshots, snapshotsToExpire } from '../../../host/iceberg/expire.js';
 import { createFilesystemCatalog, fileWarehouseUri } from '../../../host/iceberg/fs-catalog.js';
 import { storeFileIO } from '../../../host/iceberg/io.js';
 import { parseTableMetadata } from '../../../host/iceberg/metadata.js';
 import { createIcebergSink } from '../../../host/sinks/iceberg/index.js';
-import { createParquetEncoder } from '../../../host/sinks/parquet/encoder.js';
 import { createLocalStore } from '../../../host/sinks/store/local.js';
-import { ctx, icebergJob, installFileFetch, people, tempDir } from './helpers.js';
+import { ctx, icebergJob, people, sharedEncoderWithFileFetch, tempDir } from './helpers.js';
 
-let restore: () => void;
-const encoder = createParquetEncoder();
-beforeAll(() => {
-  restore = installFileFetch();
-});
-afterAll(async () => {
-  restore();
-  await encoder.terminate();
-});
+const encoder = sharedEncoderWithFileFetch();
 
 async function run(wh: string, runId: string, ids: number[]) {
   const sink = await createIcebergSink(icebergJob(wh), { runId, kvMetadata: {} }, { encoder });

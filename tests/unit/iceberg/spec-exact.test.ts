@@ -9,14 +9,13 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Int64, TimestampMicrosecond, Utf8 } from 'apache-arrow';
 import { icebergRead } from 'icebird';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fieldIds } from '../../../host/iceberg/field-ids.js';
 import { createFilesystemCatalog, fileWarehouseUri } from '../../../host/iceberg/fs-catalog.js';
 import { readManifestList, writeManifestList } from '../../../host/iceberg/manifest.js';
 import { currentSchema, parseTableMetadata } from '../../../host/iceberg/metadata.js';
 import { startRestCatalogServer } from '../../../host/iceberg/rest/server.js';
 import { createIcebergSink } from '../../../host/sinks/iceberg/index.js';
-import { createParquetEncoder } from '../../../host/sinks/parquet/encoder.js';
 import { createLocalStore } from '../../../host/sinks/store/local.js';
 import { REPO } from '../../helpers/cli.js';
 import { duck } from '../../helpers/duckdb.js';
@@ -25,23 +24,15 @@ import {
   batchOf,
   ctx,
   icebergJob,
-  installFileFetch,
   int64Data,
   people,
+  sharedEncoderWithFileFetch,
   tempDir,
   tsData,
   utf8Data,
 } from './helpers.js';
 
-let restore: () => void;
-const encoder = createParquetEncoder();
-beforeAll(() => {
-  restore = installFileFetch();
-});
-afterAll(async () => {
-  restore();
-  await encoder.terminate();
-});
+const encoder = sharedEncoderWithFileFetch();
 
 type Batch = ReturnType<typeof people>;
 
