@@ -9,6 +9,7 @@ import { discoverCommand } from './commands/discover.js';
 import { icebergCommand } from './commands/iceberg-expire.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
+import { schemaCommand } from './commands/schema.js';
 import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     startCommand(setExit),
     pluginCommand(setExit),
     workerCommand(setExit),
+    schemaCommand(setExit),
     catalogCommand(setExit),
     icebergCommand(setExit),
   ]) {

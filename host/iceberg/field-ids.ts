@@ -4,7 +4,7 @@
  * twice corrupts the table for every reader. `last-column-id` must stay ≥ every id in every
  * schema, or the next added column reuses a nested field's id.
  */
-import type { IcebergSchema, IcebergType, NestedField } from './metadata.js';
+import type { IcebergSchema, IcebergType, NestedField } from './schema-types.js';
 
 /** Every field id of a type, depth first (a primitive has none of its own). */
 export function idsOfType(t: IcebergType): number[] {

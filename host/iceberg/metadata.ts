@@ -6,45 +6,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { checkFieldIds, maxFieldId } from './field-ids.js';
 import { type JsonValue, parseJson, stringifyJson, toBigInt } from './json.js';
+import type { IcebergSchema } from './schema-types.js';
 
-/** Primitive type strings of the spec (`decimal(p,s)`, `fixed[n]` included). */
-export type PrimitiveType = string;
-
-/** A struct, list or map type: its children carry field ids of their own (spec: "Nested Types"). */
-export interface StructType {
-  type: 'struct';
-  fields: NestedField[];
-}
-export interface ListType {
-  type: 'list';
-  'element-id': number;
-  element: IcebergType;
-  'element-required': boolean;
-}
-export interface MapType {
-  type: 'map';
-  'key-id': number;
-  key: IcebergType;
-  'value-id': number;
-  value: IcebergType;
-  'value-required': boolean;
-}
-export type IcebergType = PrimitiveType | StructType | ListType | MapType;
-
-export interface NestedField {
-  id: number;
-  name: string;
-  required: boolean;
-  type: IcebergType;
-  doc?: string;
-}
-
-export interface IcebergSchema {
-  type: 'struct';
-  'schema-id': number;
-  'identifier-field-ids'?: number[];
-  fields: NestedField[];
-}
+export type {
+  IcebergSchema,
+  IcebergType,
+  ListType,
+  MapType,
+  NestedField,
+  PrimitiveType,
+  StructType,
+} from './schema-types.js';
 
 export interface PartitionField {
   'source-id': number;

@@ -40,19 +40,11 @@ export function icebergCommand(setExit: (code: number) => void): Command {
     if (!Number.isInteger(retainLast) || retainLast < 1)
       throw new UsageError(`--retain-last must be an integer ≥ 1, got "${flags.retainLast}"`);
     const job = await loadJobForCli(flags.config, flags, false);
-    if (job.target.type !== 'iceberg')
-      throw new DativoError(
-        'CONFIG_INVALID',
-        `${flags.config}: target.type is ${job.target.type}, not iceberg`,
-        {
-          location: { file: flags.config, keyPath: 'target.type' },
-        },
-      );
-    const [{ openIcebergTarget }, { expireSnapshots }] = await Promise.all([
-      import('../../sinks/iceberg/target.js'),
+    const [{ openTargetTable }, { expireSnapshots }] = await Promise.all([
+      import('../../connectors/index.js'),
       import('../../iceberg/expire.js'),
     ]);
-    const target = openIcebergTarget(job);
+    const target = await openTargetTable(job);
     try {
       const table = await target.catalog.loadTable(target.ident);
       const name = [...target.ident.namespace, target.ident.name].join('.');

@@ -4,7 +4,17 @@
  * that holds tables is listed even without that file (tables written by `dativo run` or made
  * before this server). Over any other catalog they live in process memory.
  */
-import type { ObjectStore } from '../../sinks/store/object-store.js';
+
+/**
+ * The object-store calls the marker files need. Declared here (an ObjectStore satisfies it) so
+ * the iceberg layer does not import the sinks' store module for one type.
+ */
+export interface MarkerStore {
+  get(key: string): Promise<Uint8Array | undefined>;
+  putBytes(key: string, data: Uint8Array): Promise<void>;
+  list(prefix: string): Promise<string[]>;
+  delete(key: string): Promise<void>;
+}
 
 export interface NamespaceRegistry {
   /** Every namespace (all levels), with its properties. */
@@ -38,7 +48,7 @@ export function memoryNamespaces(): NamespaceRegistry {
   };
 }
 
-export function warehouseNamespaces(store: ObjectStore): NamespaceRegistry {
+export function warehouseNamespaces(store: MarkerStore): NamespaceRegistry {
   const enc = new TextEncoder();
   const dec = new TextDecoder();
   const markerKey = (ns: readonly string[]) => `${ns.join('/')}/${MARKER}`;
