@@ -3,8 +3,10 @@
  * "nothing new"), 1 finished with warn-mode validation errors, 2 failed.
  */
 import { Command, CommanderError } from 'commander';
+import { catalogCommand } from './commands/catalog-serve.js';
 import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
+import { icebergCommand } from './commands/iceberg-expire.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
@@ -34,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     pluginCommand(setExit),
     workerCommand(setExit),
     schemaCommand(setExit),
+    catalogCommand(setExit),
+    icebergCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }
