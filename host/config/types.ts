@@ -41,6 +41,20 @@ export interface PluginRef {
     memoryMb?: number;
     timeoutMs?: number;
     outputMb?: number;
+    logMb?: number;
+    /** Environment variable names the plugin's config may reference. */
+    env?: string[];
+    /** Upper bounds for the manifest's HTTP policy (snake_case, as in the job file). */
+    http?: {
+      methods?: string[];
+      max_response_mb?: number;
+      request_timeout_ms?: number;
+      max_retries?: number;
+      initial_delay_ms?: number;
+      max_delay_ms?: number;
+      max_redirects?: number;
+      rate_per_second?: number;
+    };
   };
 }
 

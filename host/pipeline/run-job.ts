@@ -105,7 +105,13 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     // the sink reads it when it starts its first file, after that.
     const kv: Record<string, string> = {};
     sink = await createSink(job, { runId, kvMetadata: kv });
-    const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
+    const recovery = await sink.open({
+      runId,
+      job: job.name,
+      tenant: job.tenantId,
+      logger: log,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
     if (recovery.rolledForward.length > 0) {
       log.warn(

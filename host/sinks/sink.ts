@@ -44,6 +44,8 @@ export interface SinkOpenContext {
   job: string;
   tenant: string;
   logger: Logger;
+  /** The run's interrupt (SIGINT/SIGTERM): a sink running untrusted code stops at once. */
+  signal?: AbortSignal;
 }
 
 export interface RecoveryReport {

@@ -95,6 +95,7 @@ export function createExtismSink(opts: ExtismSinkOptions): PluginSink {
         ...(opts.secrets ? { secrets: opts.secrets } : {}),
         ...((ctx.logger ?? opts.logger) ? { logger: ctx.logger ?? opts.logger } : {}),
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       if (instance.hasExport('open')) {
         const params = { batch_size: 0, stream: opts.stream ?? null };

@@ -85,9 +85,9 @@ function exactCopy(b: Uint8Array): Uint8Array {
 }
 
 function blockingHttp(hostPort: MessagePort, flag: Int32Array) {
-  return (req: HttpRequest, body?: Uint8Array): HttpOutcome => {
+  return (req: HttpRequest, body: Uint8Array | undefined, maxBytes: number): HttpOutcome => {
     Atomics.store(flag, 0, 0);
-    hostPort.postMessage({ type: 'http', req, body });
+    hostPort.postMessage({ type: 'http', req, body, maxBytes });
     // The host thread answers on hostPort, then flips the flag. The per-call timeout still
     // applies: if the host gives up on us it terminates this thread while we wait here.
     while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0, 1000);
@@ -183,7 +183,7 @@ async function init(msg: InitMessage): Promise<void> {
     emitLog: (level, message) => post({ type: 'log', level, message }),
     emitDenied: (denial) => post({ type: 'denied', denial }),
   };
-  st = newHostState(msg.outputUsed);
+  st = newHostState(msg.outputUsed, msg.logBytes);
   const logTo = (level: 'debug' | 'info' | 'warn' | 'error') => (m: string) => env?.emitLog(level, String(m));
   try {
     plugin = await createPlugin(msg.module as unknown as Parameters<typeof createPlugin>[0], {
@@ -248,6 +248,8 @@ async function call(msg: CallMessage): Promise<void> {
     kernelPeakBytes: e.budget.peak,
     outputBytes: s.outputUsed,
     logsDropped: s.logsDropped,
+    logBytesDropped: s.logBytesDropped,
+    logBytes: s.logBytes,
     callMs,
   });
   let result: CallResult;
@@ -292,13 +294,6 @@ async function call(msg: CallMessage): Promise<void> {
     // Every kernel block of this call (input, output, guest allocations) goes; vars are ours.
     await p.reset();
     e.budget.resetBlocks();
-  }
-  if (s.logsDropped > 0) {
-    e.emitLog(
-      'warn',
-      `plugin ${e.grant.plugin}: ${s.logsDropped} log line(s) dropped (more than 1000 in one call)`,
-    );
-    s.logsDropped = 0;
   }
   const o = result.ok ? result.output : null;
   const transfer =
