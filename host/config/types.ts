@@ -129,6 +129,11 @@ export interface ResolvedJob {
   retry: RetryConfig;
   logging: { level: string; redaction: boolean };
   sandbox?: SandboxLimits;
+  /**
+   * Every `${secret:…}` and environment reference interpolated into the config, by key path: a
+   * plugin's config may use only those its grant allows (host/plugins/config-grant.ts).
+   */
+  references?: { keyPath: (string | number)[]; kind: 'secret' | 'env'; name: string }[];
   /** The top-level `catalog` block (lineage push), interpolated. */
   catalog?: Record<string, unknown>;
   /** Absolute path of the job's state file (original default layout). */

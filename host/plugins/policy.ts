@@ -58,7 +58,8 @@ export type Capability =
   | 'kernel-memory'
   | 'runtime'
   | 'import'
-  | 'file';
+  | 'file'
+  | 'env';
 
 export interface Denial {
   plugin: string;
