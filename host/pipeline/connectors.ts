@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { ResolvedJob } from '../config/types.js';
 import { ENGINES } from '../engines/names.js';
 import { DativoError, type Location } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
 import type { TableLayout } from '../sinks/layout.js';
 import type { Sink } from '../sinks/sink.js';
 
@@ -113,8 +114,10 @@ export function assertImplemented(job: ResolvedJob): void {
   }
 }
 
-export async function createSource(job: ResolvedJob, batchSize: number): Promise<Source> {
-  if (readerPlugin(job)) return (await import('../plugins/index.js')).createPluginSource(job);
+export async function createSource(job: ResolvedJob, batchSize: number, logger?: Logger): Promise<Source> {
+  // A plugin's grant is audited as it is computed, before open() hands over the run's logger.
+  if (readerPlugin(job))
+    return (await import('../plugins/index.js')).createPluginSource(job, undefined, logger ? { logger } : {});
   if (usesEngine(job)) return (await import('../engines/index.js')).createEngineSource(job, batchSize);
   const { source, contract } = job;
   if (source.type === 'postgres')
@@ -136,6 +139,8 @@ export async function createSource(job: ResolvedJob, batchSize: number): Promise
 export interface SinkSettings {
   runId: string;
   kvMetadata: Record<string, string>;
+  /** For a writer plugin's audit lines, written while its grant is computed. */
+  logger?: Logger;
 }
 
 export async function createSink(job: ResolvedJob, settings: SinkSettings): Promise<Sink> {
@@ -148,7 +153,12 @@ export async function createSink(job: ResolvedJob, settings: SinkSettings): Prom
         import('../sinks/store/local.js'),
         import('../sinks/local/index.js'),
       ]);
-    const plugin = await createPluginSink(job, undefined, { runId: settings.runId });
+    const plugin = await createPluginSink(
+      job,
+      undefined,
+      { runId: settings.runId },
+      settings.logger ? { logger: settings.logger } : {},
+    );
     return createPluginOutputSink({
       plugin,
       store: createLocalStore(localTargetRoot(job)),

@@ -100,11 +100,11 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const openStage = startStage('open');
 
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
-    source = await createSource(job, batchSize);
+    source = await createSource(job, batchSize, log);
     // Filled once the source is open (its tags come from its catalog: column comments, keys);
     // the sink reads it when it starts its first file, after that.
     const kv: Record<string, string> = {};
-    sink = await createSink(job, { runId, kvMetadata: kv });
+    sink = await createSink(job, { runId, kvMetadata: kv, logger: log });
     const recovery = await sink.open({
       runId,
       job: job.name,

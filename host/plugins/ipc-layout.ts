@@ -229,7 +229,8 @@ export function checkBatchLayout(
   const maxRows = limits.maxRows ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isSafeInteger(h.rows) || h.rows < 0)
     throw new IpcLayoutError(`the batch declares an impossible row count ${h.rows}`);
+  // The layout first: a lie about the body names its column; then the host's cap on rows.
+  new LayoutWalk(h, body).check(fields);
   if (h.rows > maxRows)
     throw new IpcLayoutError(`the batch declares ${h.rows} rows, above the ${maxRows} allowed per batch`);
-  new LayoutWalk(h, body).check(fields);
 }
