@@ -158,7 +158,7 @@ export function computeGrant(
     timeoutMs,
     outputBytes: mib(combine(L.output_mb, caps.output_mb, allow.outputMb)),
     // The manifest cannot ask for log volume: the job (or the host default) decides.
-    logBytes: mib(combine(L.log_mb, undefined, allow.logMb)),
+    logBytes: mib(combine(L.log_mb, allow.logMb, allow.logMb)),
     http: grantHttp(caps.http, allow.http, memoryBytes, timeoutMs),
     wasi: false,
   };
