@@ -23,6 +23,11 @@ import { goodBatch, lie } from './hostile/lying-batches.js';
 
 /** The CLI with a plugin worker stays well under this; the attacks took it to 1.6–3.3 GB. */
 const RSS_BOUND_MB = 400;
+/**
+ * Wall time of a whole CLI run. Generous: the attacks ran 124 s to 10 minutes, and a trivial run
+ * takes 15–20 s on a loaded shared CI box. Times that matter (signal to exit) are bounded tighter.
+ */
+const WALL_BOUND_MS = 60_000;
 
 function expectBounded(r: Measured, wallMs: number): void {
   expect(r.peakRssMb, r.stderr.slice(-2000)).toBeGreaterThan(0);
@@ -53,8 +58,8 @@ describe('1. a batch that lies about its body', () => {
           m._length = 2 ** 40;
           for (const n of m._nodes) n.length = 2 ** 40;
         },
-        /declares 1099511627776 rows, above the 1048576 allowed per batch/,
-        undefined,
+        /the values buffer of column "id" has 24 bytes; 1099511627776 values need 8796093022208/,
+        'id',
       ],
       [
         'a negative length',
@@ -100,7 +105,7 @@ describe('1. a batch that lies about its body', () => {
       );
       expect(err.message).toMatch(why);
       expectNothingWritten(job.out);
-      expectBounded(r, 20_000);
+      expectBounded(r, WALL_BOUND_MS);
     },
   );
 });
@@ -140,7 +145,7 @@ describe('2. secrets and environment in a plugin config', () => {
     expect(err.message).toContain(`resource ${name}`);
     expectNothingWritten(job.out);
     expectNoLeak(r, job.dir, [SECRET, AWS]);
-    expectBounded(r, 20_000);
+    expectBounded(r, WALL_BOUND_MS);
   });
 
   it('a granted secret reaches the config, and the audit line names it', async () => {
@@ -166,7 +171,7 @@ describe('2. secrets and environment in a plugin config', () => {
       config_secrets: ['warehouse_password'],
     });
     expect(r.stderr).not.toContain(SECRET);
-    expectBounded(r, 20_000);
+    expectBounded(r, WALL_BOUND_MS);
   });
 });
 
@@ -181,7 +186,7 @@ describe('3. limits when the job is silent', () => {
     expect(err.message).toContain(
       'plugin greedy: module declares a memory maximum of 4096.0 MiB, above the 64.0 MiB granted',
     );
-    expectBounded(r, 15_000);
+    expectBounded(r, WALL_BOUND_MS);
   });
 
   it("timeout_ms 600000 (and memory_mb 65536) in the manifest: the call ends at the job's 1500 ms", async () => {
@@ -196,7 +201,7 @@ describe('3. limits when the job is silent', () => {
     expect(err.code).toBe('PLUGIN_ERROR');
     expect(err.message).toContain('plugin sleeper: call next_batch exceeded the 1500 ms time limit');
     expectNothingWritten(job.out);
-    expectBounded(r, 15_000);
+    expectBounded(r, WALL_BOUND_MS);
   });
 });
 
@@ -262,10 +267,21 @@ describe('4 and 5. HTTP bounded by the grant, and ended with its call', () => {
     const err = report(r).errors[0];
     expect(err.code).toBe('PLUGIN_ERROR');
     expect(err.message).toContain('plugin hog');
-    expect(err.message).toMatch(
-      /HTTP response larger than the \d+ bytes left in the memory grant \(memory_mb\)/,
+    // The job is silent: the host default (16 MiB), not the manifest's 100000.
+    expect(err.message).toContain('HTTP response larger than the 16 MiB allowed (max_response_mb)');
+    expectBounded(r, WALL_BOUND_MS);
+    // A job allowing 200 MiB: the memory grant (64 MiB, blocks already held count) bounds it.
+    const job2 = hostileJob(
+      greedyHttp('hog2'),
+      { hosts: [`127.0.0.1:${port}`], http: { max_response_mb: 200 } },
+      { url: `http://127.0.0.1:${port}/huge` },
     );
-    expectBounded(r, 30_000);
+    const r2 = await runMeasured(job2);
+    expect(r2.code).toBe(2);
+    expect(report(r2).errors[0].message).toMatch(
+      /plugin hog2: HTTP response larger than the \d+ bytes left in the memory grant \(memory_mb\)/,
+    );
+    expectBounded(r2, WALL_BOUND_MS);
   });
 
   it('a slow response: the call limit includes HTTP time; nothing keeps the process alive', async () => {
@@ -279,7 +295,7 @@ describe('4 and 5. HTTP bounded by the grant, and ended with its call', () => {
     const err = report(r).errors[0];
     expect(err.code).toMatch(/^PLUGIN_/);
     expect(err.message).toContain('plugin dripper');
-    expectBounded(r, 20_000);
+    expectBounded(r, WALL_BOUND_MS);
   });
 
   it('a host that never answers: the request and its retries end with the call; the CLI exits at once', async () => {
@@ -294,7 +310,7 @@ describe('4 and 5. HTTP bounded by the grant, and ended with its call', () => {
     const err = report(r).errors[0];
     expect(err.code).toBe('PLUGIN_ERROR');
     expect(err.message).toContain('plugin hanger: call next_batch exceeded the 1500 ms time limit');
-    expectBounded(r, 20_000);
+    expectBounded(r, WALL_BOUND_MS);
     // No retry after the run: one request was made, and its connection is gone.
     await new Promise((res) => setTimeout(res, 1500));
     expect(hits.filter((h) => h === '/never').length - before).toBe(1);
@@ -311,9 +327,9 @@ describe('6. SIGTERM during a plugin call', () => {
     const err = report(r).errors[0];
     expect(err.code).toBe('INTERRUPTED');
     expect(err.message).toContain('plugin spinner: call next_batch stopped: interrupted by SIGTERM');
-    expect(r.wallMs - (r.signalledAtMs[0] ?? 0)).toBeLessThan(3000);
+    expect(r.wallMs - (r.signalledAtMs[0] ?? 0)).toBeLessThan(5000);
     expectNothingWritten(job.out);
-    expectBounded(r, 15_000);
+    expectBounded(r, WALL_BOUND_MS);
   });
 
   it('a second signal exits at once', async () => {
@@ -348,6 +364,26 @@ describe('7. log volume per run', () => {
     expect(line.lines).toBeGreaterThan(38_000);
     expect(line.message).toContain('plugin chatter: ');
     expect(line.message).toContain("or the run's 1048576 bytes (log_mb)");
-    expectBounded(r, 30_000);
+    expectBounded(r, WALL_BOUND_MS);
+  });
+});
+
+describe('also probed: host memory held for a plugin', () => {
+  it('vars keyed by huge keys count against the budget (the key is held, not just the value)', async () => {
+    const { openPlugin } = await import('../../host/plugins/load.js');
+    const dir = hostilePlugin('var_hoard.wat', { name: 'hoarder', capabilities: { memory_mb: 64 } });
+    const { instance } = await openPlugin(dir, { role: 'reader', requiredExports: ['hoard'] });
+    let calls = 0;
+    let denied: Error | undefined;
+    try {
+      for (; calls < 20 && !denied; calls++) await instance.call('hoard').catch((e: Error) => (denied = e));
+    } finally {
+      await instance.close();
+    }
+    expect(denied?.message).toMatch(
+      /plugin hoarder: kernel memory budget exceeded \(capability kernel-memory/,
+    );
+    // 8 MiB keys held as text (16 MiB each) in a 64 MiB budget: refused on the 4th call at the latest.
+    expect(calls).toBeLessThanOrEqual(4);
   });
 });

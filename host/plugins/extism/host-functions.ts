@@ -143,6 +143,8 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
     st.denial ??= d;
     fail({ code: 'PLUGIN_DENIED', message, retryable: false });
   };
+  /** Names echoed in messages and audit lines: a plugin's 60 MB "name" must not become a log line. */
+  const clip = (s: string): string => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
   const mask = (s: string): string => {
     let out = s;
     for (const v of secretValues) out = out.split(v).join('***');
@@ -192,8 +194,9 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
       return env.budget.store(ctx, enc.encode(env.config));
     },
     secret_get(ctx, nameH: bigint) {
-      const name = text(ctx, nameH);
-      if (!env.grant.secrets.includes(name)) {
+      const full = text(ctx, nameH);
+      const name = clip(full);
+      if (!env.grant.secrets.includes(full)) {
         denyCall(
           'secret',
           name,
@@ -201,8 +204,8 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
         );
         return 0n;
       }
-      const value = env.secrets[name];
-      if (value === undefined || env.missingSecrets.has(name)) {
+      const value = env.secrets[full];
+      if (value === undefined || env.missingSecrets.has(full)) {
         fail({
           code: 'SECRET_NOT_FOUND',
           message: `plugin ${plugin}: secret "${name}" is granted but not set in the secret store`,
@@ -362,7 +365,9 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
       const key = text(ctx, keyH);
       const old = st.vars.get(key);
       const value = valH === 0n ? undefined : (bytesOf(ctx, valH)?.slice() ?? new Uint8Array(0));
-      env.budget.chargeVar(ctx, (value?.byteLength ?? 0) - (old?.byteLength ?? 0));
+      // The key is held too: a var per huge key must not grow the host outside the budget.
+      const held = (v: Uint8Array | undefined) => (v ? key.length * 2 + v.byteLength : 0);
+      env.budget.chargeVar(ctx, held(value) - held(old));
       if (value) st.vars.set(key, value);
       else st.vars.delete(key);
     },

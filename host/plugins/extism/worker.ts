@@ -32,6 +32,7 @@ type Plugin = Awaited<ReturnType<typeof createPlugin>>;
 const MAIN = '0';
 /** How long the call loop polls for the next call before it sleeps (ms). */
 const SPIN_MS = 0.05;
+const MAX_ERROR_CHARS = 4096;
 
 const port = parentPort;
 if (!port) throw new Error('plugin worker must run inside a worker thread');
@@ -111,7 +112,9 @@ function classify(e: unknown, pluginName: string, fn: string): { kind: FailureKi
       error: { code: 'PLUGIN_DENIED', message: e.message, retryable: false },
     };
   }
-  const message = e instanceof Error ? e.message : String(e);
+  const full = e instanceof Error ? e.message : String(e);
+  // A plugin's error text ends up in the report and on stderr: bounded like a log line.
+  const message = full.length > MAX_ERROR_CHARS ? `${full.slice(0, MAX_ERROR_CHARS)}… (truncated)` : full;
   const prefix = 'Plugin-originated error: ';
   if (message.startsWith(prefix)) {
     const body = message.slice(prefix.length);
