@@ -39,6 +39,14 @@ export interface CommitRecord {
   rejectsKey?: string;
 }
 
+/** What the pipeline gives every sink it opens. */
+export interface SinkSettings {
+  runId: string;
+  kvMetadata: Record<string, string>;
+  /** For a writer plugin's audit lines, written while its grant is computed (before open()). */
+  logger?: Logger;
+}
+
 export interface SinkOpenContext {
   runId: string;
   job: string;
