@@ -25,7 +25,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
-      { test: { name: 'security', include: ['tests/security/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 600_000 } },
+      {
+        test: {
+          name: 'security',
+          include: ['tests/security/**/*.test.ts'],
+          // Some tests run the built CLI (tests/security/plugin-grant.test.ts).
+          globalSetup: ['tests/helpers/build.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'INTERRUPTED'
   | 'PLUGIN_DENIED'
   | 'PLUGIN_ERROR'
+  | 'PLUGIN_BAD_OUTPUT' // a plugin's batch lies about its layout (lengths, offsets, row count)
   | 'PLUGIN_VERSION_INCOMPATIBLE'
   | 'AUTHENTICATION_FAILED'
   | 'CONNECTION_FAILED'

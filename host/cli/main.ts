@@ -16,6 +16,20 @@ import { workerCommand } from './commands/worker.js';
 import { UsageError } from './options.js';
 import { printError } from './output.js';
 
+/**
+ * A finished run ends the process: whatever a run left behind (a plugin's abandoned request, a
+ * driver's idle socket, a timer) must not keep it alive. The report and logs are on stdout and
+ * stderr already; their last bytes are flushed first.
+ */
+function exitOnceFlushed(code: number): void {
+  let open = 2;
+  const done = () => {
+    if (--open === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const setExit = (code: number) => {
@@ -43,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await program.parseAsync(argv);
+    if (program.args[0] === 'run') exitOnceFlushed(exitCode);
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

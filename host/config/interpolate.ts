@@ -16,6 +16,15 @@ export interface InterpolationContext {
   locate(keyPath: KeyPath): Location;
   /** Keys whose values are paths: `$VAR` without braces expands there too. */
   isPathKey?(keyPath: KeyPath): boolean;
+  /** Told of every secret and environment reference, so a plugin's config can be checked against its grant. */
+  onReference?(ref: ConfigReference): void;
+}
+
+/** A `${secret:NAME}`, `${NAME}` or `$NAME` found at `keyPath` of the effective config. */
+export interface ConfigReference {
+  keyPath: KeyPath;
+  kind: 'secret' | 'env';
+  name: string;
 }
 
 const REFERENCE = /\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -64,6 +73,7 @@ export function interpolateString(
   const out = text.replace(REFERENCE, (match, expr: string | undefined, bare: string | undefined) => {
     if (bare !== undefined) {
       if (!bareExpands) return match;
+      ctx.onReference?.({ keyPath, kind: 'env', name: bare });
       const v = ctx.env[bare];
       if (v === undefined) return unset(bare, `environment variable ${bare} is not set`);
       envValues.push(v);
@@ -72,6 +82,7 @@ export function interpolateString(
     if (expr === undefined) return match;
     if (expr.startsWith('secret:')) {
       const name = expr.slice('secret:'.length).trim();
+      ctx.onReference?.({ keyPath, kind: 'secret', name });
       const v = ctx.secrets?.get(name) ?? ctx.secrets?.get(name.toLowerCase());
       if (v === undefined) {
         const where = ctx.locate(keyPath);
@@ -103,6 +114,7 @@ export function interpolateString(
       );
       return '';
     }
+    ctx.onReference?.({ keyPath, kind: 'env', name });
     const v = ctx.env[name];
     if (dflt >= 0 && (v === undefined || v === '')) return expr.slice(dflt + 2);
     if (v === undefined)

@@ -78,5 +78,8 @@ export function buildPlugin(raw: unknown, base: PathBase): PluginRef | undefined
   if (typeof allow.memory_mb === 'number') ref.allow.memoryMb = allow.memory_mb;
   if (typeof allow.timeout_ms === 'number') ref.allow.timeoutMs = allow.timeout_ms;
   if (typeof allow.output_mb === 'number') ref.allow.outputMb = allow.output_mb;
+  if (typeof allow.log_mb === 'number') ref.allow.logMb = allow.log_mb;
+  if (Array.isArray(allow.env)) ref.allow.env = allow.env as string[];
+  if (isPlainObject(allow.http)) ref.allow.http = allow.http as NonNullable<PluginRef['allow']['http']>;
   return ref;
 }

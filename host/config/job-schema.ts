@@ -36,6 +36,23 @@ export const pluginSchema = z
         memory_mb: z.number().positive().optional(),
         timeout_ms: z.number().int().positive().optional(),
         output_mb: z.number().positive().optional(),
+        /** Log bytes per run (then dropped and counted). */
+        log_mb: z.number().positive().optional(),
+        /** Environment variables `${NAME}` may expand to in the plugin's config. */
+        env: z.array(str).optional(),
+        /** Upper bounds for the manifest's HTTP policy. */
+        http: z
+          .strictObject({
+            methods: z.array(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])).optional(),
+            max_response_mb: z.number().positive().optional(),
+            request_timeout_ms: z.number().int().positive().optional(),
+            max_retries: z.number().int().min(0).optional(),
+            initial_delay_ms: z.number().int().min(0).optional(),
+            max_delay_ms: z.number().int().min(0).optional(),
+            max_redirects: z.number().int().min(0).optional(),
+            rate_per_second: z.number().min(0).optional(),
+          })
+          .optional(),
       })
       .optional(),
   })

@@ -15,7 +15,12 @@ import {
   mergeSource,
   mergeTarget,
 } from './effective.js';
-import { type InterpolationContext, interpolateString, interpolateTree } from './interpolate.js';
+import {
+  type ConfigReference,
+  type InterpolationContext,
+  interpolateString,
+  interpolateTree,
+} from './interpolate.js';
 import { parseWithPositions } from './issues.js';
 import { buildPlugin, buildSandbox, finopsOf, loggingOf, retryOf } from './job-parts.js';
 import { JOB_TOP_LEVEL_KEYS, type JobFile, jobSchema } from './job-schema.js';
@@ -82,11 +87,13 @@ export async function loadJob(file: string, opts: LoadOptions = {}): Promise<Res
   });
   const base: PathBase = { cwd, jobDir: path.dirname(jobSrc.file) };
   const origins: Origins = { job: jobSrc };
+  const references: ConfigReference[] = [];
   const ictx: InterpolationContext = {
     env,
     secrets: opts.secrets,
     locate: (p) => locateEffective(origins, p),
     isPathKey,
+    onReference: (r) => references.push(r),
   };
 
   // 1. The three files the job names.
@@ -196,6 +203,7 @@ export async function loadJob(file: string, opts: LoadOptions = {}): Promise<Res
   }
   const sandbox = buildSandbox(job.plugins?.sandbox);
   if (sandbox) resolved.sandbox = sandbox;
+  resolved.references = references;
   if (catalog !== undefined) resolved.catalog = catalog as Record<string, unknown>;
   return resolved;
 }

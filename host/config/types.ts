@@ -41,6 +41,20 @@ export interface PluginRef {
     memoryMb?: number;
     timeoutMs?: number;
     outputMb?: number;
+    logMb?: number;
+    /** Environment variable names the plugin's config may reference. */
+    env?: string[];
+    /** Upper bounds for the manifest's HTTP policy (snake_case, as in the job file). */
+    http?: {
+      methods?: string[];
+      max_response_mb?: number;
+      request_timeout_ms?: number;
+      max_retries?: number;
+      initial_delay_ms?: number;
+      max_delay_ms?: number;
+      max_redirects?: number;
+      rate_per_second?: number;
+    };
   };
 }
 
@@ -115,6 +129,11 @@ export interface ResolvedJob {
   retry: RetryConfig;
   logging: { level: string; redaction: boolean };
   sandbox?: SandboxLimits;
+  /**
+   * Every `${secret:…}` and environment reference interpolated into the config, by key path: a
+   * plugin's config may use only those its grant allows (host/plugins/config-grant.ts).
+   */
+  references?: { keyPath: (string | number)[]; kind: 'secret' | 'env'; name: string }[];
   /** The top-level `catalog` block (lineage push), interpolated. */
   catalog?: Record<string, unknown>;
   /** Absolute path of the job's state file (original default layout). */

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { ResolvedJob, ResolvedSource, ResolvedTarget } from '../config/types.js';
+import type { Logger } from '../observability/logger.js';
 import type { IcebergTarget } from '../sinks/iceberg/target.js';
 import type { Sink } from '../sinks/sink.js';
 import type { CheckResult, Source } from '../sources/source.js';
@@ -29,12 +30,16 @@ export interface SinkCapabilities {
 export interface SourceContext {
   job: ResolvedJob;
   batchSize: number;
+  /** The run's logger: a reader plugin's grant is audited as it is computed, before open(). */
+  logger?: Logger;
 }
 
 export interface SinkContext {
   job: ResolvedJob;
   runId: string;
   kvMetadata: Record<string, string>;
+  /** The run's logger: a writer plugin's grant is audited as it is computed, before open(). */
+  logger?: Logger;
 }
 
 interface AdapterRow<K extends 'source' | 'sink', Caps> {

@@ -4,6 +4,7 @@
  */
 import type { ResolvedJob } from '../config/types.js';
 import { DativoError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
 import type { IcebergTarget } from '../sinks/iceberg/target.js';
 import type { Sink, SinkSettings } from '../sinks/sink.js';
 import type { CheckResult, Source } from '../sources/source.js';
@@ -16,8 +17,12 @@ export { resolveJob, resolveSink, resolveSource } from './resolve.js';
 export { SINK_ADAPTERS } from './sinks.js';
 export { SOURCE_ADAPTERS } from './sources.js';
 
-export function openSource(job: ResolvedJob, batchSize: number): Promise<Source> {
-  return resolveSource(job).open({ job, batchSize }, job.source);
+export function openSource(
+  job: ResolvedJob,
+  batchSize: number,
+  extras: { logger?: Logger } = {},
+): Promise<Source> {
+  return resolveSource(job).open({ job, batchSize, ...extras }, job.source);
 }
 
 export function openSink(job: ResolvedJob, settings: SinkSettings): Promise<Sink> {

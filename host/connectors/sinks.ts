@@ -95,7 +95,7 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     selectedBy: 'plugin',
     configSchema: passThrough,
     capabilities: { check: true, tables: false },
-    async open({ job, runId }) {
+    async open({ job, runId, logger }) {
       const [plugins, { createPluginOutputSink }, { createLocalStore }, { localTargetRoot }, tracing] =
         await Promise.all([
           import('../plugins/index.js'),
@@ -108,7 +108,7 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
         job,
         undefined,
         { runId },
-        { hooks: tracing.pluginCallHooks },
+        { hooks: tracing.pluginCallHooks, ...(logger ? { logger } : {}) },
       );
       const c = job.contract;
       return createPluginOutputSink({

@@ -86,12 +86,13 @@ export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
     selectedBy: 'plugin',
     configSchema: passThrough,
     capabilities: FULL,
-    async open({ job }) {
+    async open({ job, logger }) {
       const [{ createPluginSource }, { pluginCallHooks }] = await Promise.all([
         import('../plugins/index.js'),
         import('../observability/tracing.js'),
       ]);
-      return createPluginSource(job, undefined, { hooks: pluginCallHooks });
+      // The grant is audited as it is computed, before the Source's open() hands over the run's logger.
+      return createPluginSource(job, undefined, { hooks: pluginCallHooks, ...(logger ? { logger } : {}) });
     },
   },
   engineSource('airbyte', async () => (await import('../engines/airbyte/index.js')).createAirbyteSource),

@@ -101,12 +101,18 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const openStage = startStage('open');
 
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
-    source = await openSource(job, batchSize);
+    source = await openSource(job, batchSize, { logger: log });
     // Filled once the source is open (its tags come from its catalog: column comments, keys);
     // the sink reads it when it starts its first file, after that.
     const kv: Record<string, string> = {};
-    sink = await openSink(job, { runId, kvMetadata: kv });
-    const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
+    sink = await openSink(job, { runId, kvMetadata: kv, logger: log });
+    const recovery = await sink.open({
+      runId,
+      job: job.name,
+      tenant: job.tenantId,
+      logger: log,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
     if (recovery.rolledForward.length > 0) {
       log.warn(

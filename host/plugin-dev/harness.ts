@@ -101,7 +101,14 @@ export async function streamContract(
 function prepare(dir: string, manifest: PluginManifest, config: Record<string, unknown>): PreparedPlugin {
   return preparePlugin(dir, {
     role: manifest.role,
-    allow: { hosts: manifest.capabilities.network?.hosts ?? [], secrets: manifest.capabilities.secrets },
+    // `plugin test` is the author's own check: it allows what the manifest asks (host maxima still apply).
+    allow: {
+      hosts: manifest.capabilities.network?.hosts ?? [],
+      secrets: manifest.capabilities.secrets,
+      memoryMb: manifest.capabilities.memory_mb,
+      timeoutMs: manifest.capabilities.timeout_ms,
+      outputMb: manifest.capabilities.output_mb,
+    },
     config,
   });
 }

@@ -37,8 +37,29 @@ export interface HttpClientOptions {
   hosts: string[];
   policy: HttpPolicyConfig;
   fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
+}
+
+/** Per request: who may cancel it, and how many response bytes the caller can hold now. */
+export interface HttpCallOptions {
+  /** Aborts the request, its retries and their waits (a plugin call's signal: the call ended). */
+  signal?: AbortSignal;
+  /** Lower than the policy's cap when the caller's budget has less room. */
+  maxBytes?: number;
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
@@ -63,14 +84,14 @@ export function retryAfterMs(value: string | null, now: number): number | undefi
 
 export function createHttpClient(
   opts: HttpClientOptions,
-): (req: HttpRequest, body?: Uint8Array) => Promise<HttpOutcome> {
+): (req: HttpRequest, body?: Uint8Array, call?: HttpCallOptions) => Promise<HttpOutcome> {
   const doFetch = opts.fetch ?? fetch;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = opts.sleep ?? abortableSleep;
   const now = opts.now ?? Date.now;
   const policy = opts.policy;
   const minInterval = policy.rate_per_second > 0 ? 1000 / policy.rate_per_second : 0;
   let nextSlot = 0;
-  const maxBytes = Math.floor(policy.max_response_mb * 1024 * 1024);
+  const policyMax = Math.floor(policy.max_response_mb * 1024 * 1024);
 
   function check(url: string, method: string): HttpFailure | URL {
     let u: URL;
@@ -107,11 +128,11 @@ export function createHttpClient(
     if (wait > 0) await sleep(wait);
   }
 
-  async function readCapped(res: Response): Promise<Uint8Array | HttpFailure> {
+  async function readCapped(res: Response, maxBytes: number): Promise<Uint8Array | HttpFailure> {
     const declared = Number(res.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
       await res.body?.cancel();
-      return tooLarge();
+      return tooLarge(maxBytes);
     }
     if (!res.body) return new Uint8Array(0);
     const chunks: Uint8Array[] = [];
@@ -123,7 +144,7 @@ export function createHttpClient(
       total += value.byteLength;
       if (total > maxBytes) {
         await reader.cancel();
-        return tooLarge();
+        return tooLarge(maxBytes);
       }
       chunks.push(value);
     }
@@ -136,10 +157,14 @@ export function createHttpClient(
     return out;
   }
 
-  function tooLarge(): HttpFailure {
+  function tooLarge(maxBytes: number): HttpFailure {
+    const why =
+      maxBytes < policyMax
+        ? `the ${maxBytes} bytes left in the memory grant (memory_mb)`
+        : `the ${policy.max_response_mb} MiB allowed (max_response_mb)`;
     return {
       code: 'RESPONSE_TOO_LARGE',
-      message: `${opts.name}: HTTP response larger than the ${policy.max_response_mb} MiB allowed (max_response_mb)`,
+      message: `${opts.name}: HTTP response larger than ${why}`,
       retryable: false,
     };
   }
@@ -148,6 +173,7 @@ export function createHttpClient(
   async function once(
     req: HttpRequest,
     body: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<{ res: Response; url: string } | HttpFailure> {
     let method = (req.method ?? 'GET').toUpperCase();
     let url = req.url;
@@ -160,7 +186,9 @@ export function createHttpClient(
         method,
         headers: req.headers ?? {},
         redirect: 'manual',
-        signal: AbortSignal.timeout(policy.request_timeout_ms),
+        signal: signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(policy.request_timeout_ms)])
+          : AbortSignal.timeout(policy.request_timeout_ms),
       };
       if (sendBody !== undefined && method !== 'GET' && method !== 'HEAD') init.body = sendBody;
       const res = await doFetch(checked, init);
@@ -182,20 +210,24 @@ export function createHttpClient(
     };
   }
 
-  return async function request(req, body) {
+  return async function request(req, body, call = {}) {
     const method = (req.method ?? 'GET').toUpperCase();
+    const { signal } = call;
+    const maxBytes = Math.max(0, Math.min(policyMax, call.maxBytes ?? policyMax));
     let last: HttpFailure | undefined;
     for (let attempt = 0; attempt <= policy.max_retries; attempt++) {
+      if (signal?.aborted) return { ok: false, error: cancelled(method, req.url) };
       let got: { res: Response; url: string } | HttpFailure;
       try {
-        got = await once({ ...req, method }, body);
+        got = await once({ ...req, method }, body, signal);
       } catch (e) {
+        if (signal?.aborted) return { ok: false, error: cancelled(method, req.url) };
         last = {
           code: 'CONNECTION_FAILED',
           message: `${opts.name}: ${method} ${req.url} failed: ${(e as Error).message}`,
           retryable: true,
         };
-        if (attempt < policy.max_retries) await sleep(backoff(attempt));
+        if (attempt < policy.max_retries) await sleep(backoff(attempt), signal);
         continue;
       }
       if ('code' in got) return { ok: false, error: got };
@@ -204,10 +236,16 @@ export function createHttpClient(
       if (retryable && attempt < policy.max_retries) {
         const wait = retryAfterMs(res.headers.get('retry-after'), now()) ?? backoff(attempt);
         await res.body?.cancel();
-        await sleep(Math.min(wait, policy.max_delay_ms));
+        await sleep(Math.min(wait, policy.max_delay_ms), signal);
         continue;
       }
-      const bodyBytes = await readCapped(res);
+      let bodyBytes: Uint8Array | HttpFailure;
+      try {
+        bodyBytes = await readCapped(res, maxBytes);
+      } catch (e) {
+        if (signal?.aborted) return { ok: false, error: cancelled(method, req.url) };
+        throw e;
+      }
       if (!(bodyBytes instanceof Uint8Array)) return { ok: false, error: bodyBytes };
       const headers: Record<string, string> = {};
       res.headers.forEach((v, k) => {
@@ -224,6 +262,14 @@ export function createHttpClient(
       },
     };
   };
+
+  function cancelled(method: string, url: string): HttpFailure {
+    return {
+      code: 'CANCELLED',
+      message: `${opts.name}: ${method} ${url} cancelled: the call that made it ended`,
+      retryable: false,
+    };
+  }
 
   function backoff(attempt: number): number {
     return Math.min(policy.initial_delay_ms * 2 ** attempt, policy.max_delay_ms);

@@ -8,6 +8,7 @@ import { staticSecrets } from '../config/secret-lookup.js';
 import type { PluginRef, ResolvedJob } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Source } from '../sources/source.js';
+import { checkConfigReferences } from './config-grant.js';
 import { type PluginCallHooks, startWorkerEarly } from './extism/instance.js';
 import { createExtismSink, type PluginSink } from './extism/sink.js';
 import { createExtismSource } from './extism/source.js';
@@ -55,6 +56,7 @@ export async function createPluginSource(
       config: pluginConfigFrom(job.source.config),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
+    checkConfigReferences(job, 'reader', prepared.grant, opts.logger);
     // The file capability: the job's source.files (globs expanded here), by logical name only.
     if (prepared.runtime) {
       // A component: its own worker file; refusals of its world come before anything starts.
@@ -104,6 +106,7 @@ export async function createPluginSink(
     config: pluginConfigFrom(job.target.config),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
+  checkConfigReferences(job, 'writer', prepared.grant, opts.logger);
   await prepared.runtime?.check();
   const stream = streamOf(job);
   return createExtismSink({

@@ -10,7 +10,6 @@ import type { InputFile, PluginRef, ResolvedJob, SandboxLimits } from '../config
 import { DativoError } from '../errors.js';
 import { resolveInstalledPlugin } from '../marketplace/verify.js';
 import type { Logger } from '../observability/logger.js';
-import { isCredentialKey } from '../secrets/masker.js';
 import { checkAbiSupport } from './abi-support.js';
 import { componentRuntime } from './component/instance.js';
 import {
@@ -20,6 +19,9 @@ import {
   KERNEL_NAMESPACE,
 } from './extism/host-functions.js';
 import { ExtismInstance, type WorkerRuntime } from './extism/instance.js';
+
+export { pluginConfigFrom } from './config-grant.js';
+
 import { grantInputFiles } from './input-files.js';
 import {
   type LoadedPlugin,
@@ -163,25 +165,6 @@ export async function openPlugin(
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
   return { ...prepared, instance };
-}
-
-const DROP_KEYS = new Set(['credentials', 'plugin', 'custom_reader', 'custom_writer']);
-
-/**
- * The config a plugin sees: the job's source (or target) block without credentials, since a
- * plugin gets secrets only through `secret_get` and only those granted to it.
- */
-export function pluginConfigFrom(block: Record<string, unknown>): Record<string, unknown> {
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip);
-    if (v && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (!DROP_KEYS.has(k) && !isCredentialKey(k)) out[k] = strip(x);
-      return out;
-    }
-    return v;
-  };
-  return strip(block) as Record<string, unknown>;
 }
 
 /** Which plugin a job names for a role: `plugin` (with its allow block) or `custom_reader`/`custom_writer` (nothing allowed). */

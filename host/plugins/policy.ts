@@ -9,6 +9,7 @@ import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { ABI_VERSIONS } from './abi-support.js';
 import type { GrantedFile } from './input-files.js';
+import { combine, DEFAULT_HTTP_METHODS, HTTP_LIMITS, mib, PLUGIN_LIMITS } from './limits.js';
 import { HOST_ABI, type HttpPolicyConfig, httpPolicySchema, type PluginManifest } from './manifest.js';
 import {
   pagesToBytes,
@@ -32,6 +33,10 @@ export interface Grant {
   kernelBytes: number;
   timeoutMs: number;
   outputBytes: number;
+  /** Log bytes over the instance's life (a run); further lines are dropped and counted. */
+  logBytes: number;
+  /** Environment variables the plugin's config may expand (job `allow.env`). */
+  env: string[];
   http: HttpPolicyConfig;
   /**
    * Readers with `capabilities.files`: the job's `source.files`, expanded, by logical name. Filled
@@ -54,7 +59,8 @@ export type Capability =
   | 'kernel-memory'
   | 'runtime'
   | 'import'
-  | 'file';
+  | 'file'
+  | 'env';
 
 export interface Denial {
   plugin: string;
@@ -91,11 +97,6 @@ export function parseSize(v: string | number | undefined): number | undefined {
   if (!m) return undefined;
   const unit = { '': 1, k: 1024, m: MB, g: 1024 * MB, t: 1024 * 1024 * MB }[(m[2] ?? '').toLowerCase()] ?? 1;
   return Math.floor(Number(m[1]) * unit);
-}
-
-function minDefined(...xs: (number | undefined)[]): number {
-  const ys = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
-  return Math.min(...ys);
 }
 
 /** Does a job `allow.hosts` entry cover a requested `host:port`? A job entry without a port covers any port. */
@@ -135,32 +136,68 @@ export function computeGrant(
     );
   }
   const sandboxMem = parseSize(sandbox?.memoryLimit);
-  const memoryBytes = minDefined(
-    caps.memory_mb * MB,
-    allow.memoryMb === undefined ? undefined : allow.memoryMb * MB,
-    sandboxMem,
+  const L = PLUGIN_LIMITS;
+  const memoryBytes = Math.min(
+    mib(combine(L.memory_mb, caps.memory_mb, allow.memoryMb)),
+    sandboxMem ?? Number.POSITIVE_INFINITY,
   );
-  const timeoutMs = minDefined(
+  const timeoutMs = combine(
+    L.timeout_ms,
     caps.timeout_ms,
     allow.timeoutMs,
     sandbox?.timeout === undefined ? undefined : sandbox.timeout * 1000,
-  );
-  const outputBytes = minDefined(
-    caps.output_mb * MB,
-    allow.outputMb === undefined ? undefined : allow.outputMb * MB,
   );
   return {
     plugin: manifest.name,
     role: manifest.role,
     hosts,
     secrets,
+    env: [...(allow.env ?? [])],
     memoryBytes,
     // A separate pool of the same size as the memory grant: the plugin can hold at most twice its grant.
     kernelBytes: memoryBytes,
     timeoutMs,
-    outputBytes,
-    http: caps.http ?? httpPolicySchema.parse({}),
+    outputBytes: mib(combine(L.output_mb, caps.output_mb, allow.outputMb)),
+    // The manifest cannot ask for log volume: the job (or the host default) decides.
+    logBytes: mib(combine(L.log_mb, allow.logMb, allow.logMb)),
+    http: grantHttp(caps.http, allow.http, memoryBytes, timeoutMs),
     wasi: false,
+  };
+}
+
+/**
+ * The HTTP policy: each number is min(manifest, job allow ?? host default, host maximum); the
+ * response cap is also bounded by the memory grant (the host holds the response for the plugin)
+ * and a request's timeout by the call's (HTTP time is call time).
+ */
+export function grantHttp(
+  requested: HttpPolicyConfig | undefined,
+  allow: PluginRef['allow']['http'],
+  memoryBytes: number,
+  callTimeoutMs: number,
+): HttpPolicyConfig {
+  const m = requested ?? httpPolicySchema.parse({});
+  const j = allow ?? {};
+  const H = HTTP_LIMITS;
+  const allowedMethods = j.methods ?? DEFAULT_HTTP_METHODS;
+  const rates = [m.rate_per_second, j.rate_per_second ?? 0].filter((r) => r > 0);
+  return {
+    methods: m.methods.filter((x) => allowedMethods.includes(x)),
+    max_response_mb: Math.min(
+      combine(H.max_response_mb, m.max_response_mb, j.max_response_mb),
+      memoryBytes / MB,
+    ),
+    request_timeout_ms: combine(
+      H.request_timeout_ms,
+      m.request_timeout_ms,
+      j.request_timeout_ms,
+      callTimeoutMs,
+    ),
+    max_retries: combine(H.max_retries, m.max_retries, j.max_retries),
+    initial_delay_ms: combine(H.initial_delay_ms, m.initial_delay_ms, j.initial_delay_ms),
+    max_delay_ms: combine(H.max_delay_ms, m.max_delay_ms, j.max_delay_ms),
+    max_redirects: combine(H.max_redirects, m.max_redirects, j.max_redirects),
+    rate_per_second: rates.length > 0 ? Math.min(...rates) : 0,
   };
 }
 

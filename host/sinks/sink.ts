@@ -43,6 +43,8 @@ export interface CommitRecord {
 export interface SinkSettings {
   runId: string;
   kvMetadata: Record<string, string>;
+  /** For a writer plugin's audit lines, written while its grant is computed (before open()). */
+  logger?: Logger;
 }
 
 export interface SinkOpenContext {
@@ -50,6 +52,8 @@ export interface SinkOpenContext {
   job: string;
   tenant: string;
   logger: Logger;
+  /** The run's interrupt (SIGINT/SIGTERM): a sink running untrusted code stops at once. */
+  signal?: AbortSignal;
 }
 
 export interface RecoveryReport {

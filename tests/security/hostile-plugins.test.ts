@@ -329,7 +329,10 @@ describe('output, traps and bad batches', () => {
   });
 
   it.each([
-    ['garbage', /next_batch returned an invalid batch: (malformed Arrow IPC|message metadata runs past)/],
+    [
+      'garbage',
+      /next_batch returned an invalid batch \(batch 1\): (malformed Arrow IPC|message metadata runs past)/,
+    ],
     ['two_batches', /must hold exactly one record batch \(found 2\)/],
     ['no_eos', /without an end-of-stream marker/],
   ])('malformed IPC (%s) is rejected at the boundary', async (mode, pattern) => {
@@ -345,7 +348,7 @@ describe('output, traps and bad batches', () => {
         }
       })(),
     );
-    expect(err.code).toBe('PLUGIN_ERROR');
+    expect(err.code).toBe('PLUGIN_BAD_OUTPUT');
     expect(err.message).toMatch(pattern);
     await source.close();
   });

@@ -128,7 +128,7 @@ async function init(msg: InitMessage): Promise<void> {
     emitLog: (level, message) => post({ type: 'log', level, message }),
     emitDenied: (denial) => post({ type: 'denied', denial }),
   };
-  st = newHostState(msg.outputUsed);
+  st = newHostState(msg.outputUsed, msg.logBytes);
   blocks = new CallBlocks();
   const host = buildComponentHost(env as HostEnv & { budget: KernelBudget }, st, blocks, memory);
   try {
@@ -233,6 +233,8 @@ function call(msg: CallMessage): void {
     kernelPeakBytes: e.budget.peak,
     outputBytes: s.outputUsed,
     logsDropped: s.logsDropped,
+    logBytesDropped: s.logBytesDropped,
+    logBytes: s.logBytes,
     callMs,
   });
   let result: CallResult;

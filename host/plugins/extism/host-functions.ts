@@ -66,7 +66,7 @@ export const KERNEL_IMPORTS = [
 ] as const;
 
 const MAX_STATE_BYTES = 1024 * 1024;
-const MAX_LOG_LINES_PER_CALL = 1000;
+export const MAX_LOG_LINES_PER_CALL = 1000;
 const MAX_LOG_CHARS = 4096;
 const OUTPUT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -82,8 +82,8 @@ export interface HostEnv {
   /** The granted input files (readers with `capabilities.files`), read by logical name. */
   files: InputFiles;
   memory: () => WasmMemory;
-  /** Blocking round trip to the host thread (HTTP). */
-  http: (req: HttpRequest, body?: Uint8Array) => HttpOutcome;
+  /** Blocking round trip to the host thread (HTTP); `maxBytes`: room left in the budget. */
+  http: (req: HttpRequest, body: Uint8Array | undefined, maxBytes: number) => HttpOutcome;
   emitLog: (level: (typeof LEVELS)[number], message: string) => void;
   emitDenied: (d: Denial) => void;
 }
@@ -94,7 +94,11 @@ export interface HostState {
   lastHttp: { status: number; headers: Record<string, string> } | undefined;
   outputUsed: number;
   logsThisCall: number;
+  /** Lines and bytes dropped over this instance's life (per-call line cap or the run's byte cap). */
   logsDropped: number;
+  logBytesDropped: number;
+  /** Log bytes emitted over the instance's life, including earlier workers of it (grant.logBytes). */
+  logBytes: number;
   /** A limit or denial that must fail the current call even if the plugin ignores the error. */
   fatal: HostLimitError | undefined;
   /** Denial to report with the failed call. */
@@ -104,13 +108,15 @@ export interface HostState {
   outputCopy: Uint8Array | undefined;
 }
 
-export function newHostState(outputUsed: number): HostState {
+export function newHostState(outputUsed: number, logBytes = 0): HostState {
   return {
     lastError: undefined,
     lastHttp: undefined,
     outputUsed,
     logsThisCall: 0,
     logsDropped: 0,
+    logBytesDropped: 0,
+    logBytes,
     fatal: undefined,
     denial: undefined,
     vars: new Map(),
@@ -137,6 +143,8 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
     st.denial ??= d;
     fail({ code: 'PLUGIN_DENIED', message, retryable: false });
   };
+  /** Names echoed in messages and audit lines: a plugin's 60 MB "name" must not become a log line. */
+  const clip = (s: string): string => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
   const mask = (s: string): string => {
     let out = s;
     for (const v of secretValues) out = out.split(v).join('***');
@@ -156,12 +164,17 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
     return new Uint8Array(buf, p, n);
   };
   const log = (level: (typeof LEVELS)[number], message: string): void => {
-    if (st.logsThisCall++ >= MAX_LOG_LINES_PER_CALL) {
-      st.logsDropped++;
-      return;
-    }
     const clipped =
       message.length > MAX_LOG_CHARS ? `${message.slice(0, MAX_LOG_CHARS)}… (truncated)` : message;
+    const bytes = Buffer.byteLength(clipped);
+    // Lines over the per-call cap or the run's byte cap (log_mb) are dropped and counted; the host
+    // reports the count once, when the instance closes.
+    if (st.logsThisCall++ >= MAX_LOG_LINES_PER_CALL || st.logBytes + bytes > env.grant.logBytes) {
+      st.logsDropped++;
+      st.logBytesDropped += bytes;
+      return;
+    }
+    st.logBytes += bytes;
     env.emitLog(level, mask(clipped));
   };
   const stateBytes = (): number =>
@@ -181,8 +194,9 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
       return env.budget.store(ctx, enc.encode(env.config));
     },
     secret_get(ctx, nameH: bigint) {
-      const name = text(ctx, nameH);
-      if (!env.grant.secrets.includes(name)) {
+      const full = text(ctx, nameH);
+      const name = clip(full);
+      if (!env.grant.secrets.includes(full)) {
         denyCall(
           'secret',
           name,
@@ -190,8 +204,8 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
         );
         return 0n;
       }
-      const value = env.secrets[name];
-      if (value === undefined || env.missingSecrets.has(name)) {
+      const value = env.secrets[full];
+      if (value === undefined || env.missingSecrets.has(full)) {
         fail({
           code: 'SECRET_NOT_FOUND',
           message: `plugin ${plugin}: secret "${name}" is granted but not set in the secret store`,
@@ -323,7 +337,8 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
       return 0n;
     }
     const body = bytesOf(ctx, bodyH);
-    const outcome = env.http(req, body ? body.slice() : undefined);
+    // The response will be stored as a kernel block: it may be at most the room left in the budget.
+    const outcome = env.http(req, body ? body.slice() : undefined, env.budget.limit - env.budget.used);
     if (!outcome.ok) {
       st.lastHttp = undefined;
       if (outcome.error.denied) {
@@ -350,7 +365,9 @@ export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, 
       const key = text(ctx, keyH);
       const old = st.vars.get(key);
       const value = valH === 0n ? undefined : (bytesOf(ctx, valH)?.slice() ?? new Uint8Array(0));
-      env.budget.chargeVar(ctx, (value?.byteLength ?? 0) - (old?.byteLength ?? 0));
+      // The key is held too: a var per huge key must not grow the host outside the budget.
+      const held = (v: Uint8Array | undefined) => (v ? key.length * 2 + v.byteLength : 0);
+      env.budget.chargeVar(ctx, held(value) - held(old));
       if (value) st.vars.set(key, value);
       else st.vars.delete(key);
     },

@@ -13,6 +13,7 @@ import { spawnWorker } from '../../sinks/parquet/spawn-worker.js';
 import { createHttpClient } from '../http-policy.js';
 import { auditDenial, type Denial, type Grant } from '../policy.js';
 import { Wasm, type WasmModule } from '../wasm-api.js';
+import { MAX_LOG_LINES_PER_CALL } from './host-functions.js';
 import {
   type CallResult,
   CTL_BYTES,
@@ -123,6 +124,8 @@ export interface InstanceOptions {
   outputDir?: string;
   logger?: Logger;
   fetch?: typeof fetch;
+  /** The run's interrupt: aborting it ends a running call at once (the worker is terminated). */
+  signal?: AbortSignal;
   hooks?: PluginCallHooks;
 }
 
@@ -143,6 +146,13 @@ export class ExtismInstance {
   private nextId = 1;
   private goodState: Record<string, string>;
   private outputUsed = 0;
+  /** Log bytes emitted over the instance's life (the per-run cap, grant.logBytes). */
+  private logBytes = 0;
+  /** Log lines/bytes dropped by workers already gone, and by the current one. */
+  private readonly dropped = { lines: 0, bytes: 0 };
+  private workerDropped = { lines: 0, bytes: 0 };
+  /** Aborted when the running call ends (result, timeout, interrupt): its HTTP requests stop. */
+  private callAbort: AbortController | undefined;
   private readonly secretValues: Record<string, string> = {};
   private readonly missingSecrets: string[] = [];
   private readonly http;
@@ -235,7 +245,8 @@ export class ExtismInstance {
     const flag = new SharedArrayBuffer(4);
     const flagView = new Int32Array(flag);
     channel.port1.on('message', (m: HostCall) => {
-      void this.http(m.req, m.body).then(
+      const signal = this.callAbort?.signal ?? AbortSignal.abort();
+      void this.http(m.req, m.body, { signal, maxBytes: m.maxBytes }).then(
         (outcome) => {
           channel.port1.postMessage({ type: 'http', outcome });
           Atomics.store(flagView, 0, 1);
@@ -337,6 +348,7 @@ export class ExtismInstance {
       secrets: this.secretValues,
       missingSecrets: this.missingSecrets,
       outputUsed: this.outputUsed,
+      logBytes: this.logBytes,
       hostPort: channel.port2,
       flag,
       callPort: calls.port2,
@@ -365,7 +377,15 @@ export class ExtismInstance {
     }
   }
 
+  /** The worker's drop counters are lost with it: bank them first. */
+  private bankDropped(): void {
+    this.dropped.lines += this.workerDropped.lines;
+    this.dropped.bytes += this.workerDropped.bytes;
+    this.workerDropped = { lines: 0, bytes: 0 };
+  }
+
   private fail(live: Live, err: Error): void {
+    this.bankDropped();
     live.dead = true;
     if (this.live === live) this.live = undefined;
     for (const p of live.pending.values()) p.reject(err);
@@ -374,6 +394,7 @@ export class ExtismInstance {
 
   /** Kill the current worker (after a timeout, trap or limit); the next call starts a new one. */
   private async discard(live: Live): Promise<void> {
+    this.bankDropped();
     live.dead = true;
     if (this.live === live) this.live = undefined;
     await live.worker.terminate();
@@ -436,13 +457,20 @@ export class ExtismInstance {
     input: Uint8Array | undefined,
     opts: { transfer?: boolean },
   ): Promise<Uint8Array | null> {
+    this.throwIfInterrupted(fn);
     const live = await this.ensureLive();
     const id = this.nextId++;
     const { timeoutMs } = this.opts.grant;
     let timer: NodeJS.Timeout | undefined;
-    const result = await new Promise<CallResult | 'timeout'>((resolve, reject) => {
+    const abort = new AbortController();
+    this.callAbort = abort;
+    const run = this.opts.signal;
+    let onInterrupt: (() => void) | undefined;
+    const result = await new Promise<CallResult | 'timeout' | 'interrupted'>((resolve, reject) => {
       live.pending.set(id, { resolve, reject });
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      onInterrupt = () => resolve('interrupted');
+      run?.addEventListener('abort', onInterrupt, { once: true });
       // Transferring (when the caller hands the bytes over) saves a copy of every batch.
       const whole =
         input &&
@@ -456,8 +484,19 @@ export class ExtismInstance {
       Atomics.add(live.ctl, CTL_CALLS, 1);
       Atomics.notify(live.ctl, CTL_CALLS);
       void this.awaitResult(live, id);
-    }).finally(() => clearTimeout(timer));
+    }).finally(() => {
+      clearTimeout(timer);
+      if (onInterrupt) run?.removeEventListener('abort', onInterrupt);
+      // Whatever ended the call, what it started on the host (HTTP, retries, waits) ends too.
+      abort.abort();
+      if (this.callAbort === abort) this.callAbort = undefined;
+    });
 
+    if (result === 'interrupted') {
+      live.pending.delete(id);
+      await this.discard(live);
+      throw this.interrupted(fn);
+    }
     if (result === 'timeout') {
       live.pending.delete(id);
       await this.discard(live);
@@ -466,6 +505,8 @@ export class ExtismInstance {
       throw this.error('PLUGIN_ERROR', message, { call: fn, capability: 'timeout', resource: fn });
     }
     this.outputUsed = result.stats.outputBytes;
+    this.logBytes = result.stats.logBytes;
+    this.workerDropped = { lines: result.stats.logsDropped, bytes: result.stats.logBytesDropped };
     this.lastStats = result.stats;
     if (result.ok) {
       this.goodState = result.state;
@@ -500,7 +541,40 @@ export class ExtismInstance {
     });
   }
 
+  private throwIfInterrupted(fn: string): void {
+    if (this.opts.signal?.aborted) throw this.interrupted(fn);
+  }
+
+  private interrupted(fn: string): DativoError {
+    const reason: unknown = this.opts.signal?.reason;
+    const why = reason instanceof Error ? reason.message : 'interrupted';
+    return new DativoError('INTERRUPTED', `plugin ${this.plugin}: call ${fn} stopped: ${why}`, {
+      location: { plugin: this.plugin },
+      details: { call: fn },
+    });
+  }
+
+  /** One line for the whole run, however many calls dropped how many log lines. */
+  private reportDropped(): void {
+    this.bankDropped();
+    const { lines, bytes } = this.dropped;
+    if (lines === 0) return;
+    this.dropped.lines = 0;
+    this.dropped.bytes = 0;
+    try {
+      this.opts.logger?.warn(
+        { plugin: this.plugin, event_type: 'plugin_logs_dropped', lines, bytes },
+        `plugin ${this.plugin}: ${lines} log line(s), ${bytes} bytes, dropped: above ${MAX_LOG_LINES_PER_CALL} lines in one call ` +
+          `or the run's ${this.opts.grant.logBytes} bytes (log_mb)`,
+      );
+    } catch {
+      // a broken logger must not take the host down
+    }
+  }
+
   async close(): Promise<void> {
+    this.callAbort?.abort();
+    this.reportDropped();
     const live = this.live;
     this.live = undefined;
     const early = this.early;

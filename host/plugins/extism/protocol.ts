@@ -32,6 +32,8 @@ export interface InitMessage {
   outputDir?: string;
   /** Bytes already staged by an earlier incarnation of this instance (after a recreate). */
   outputUsed: number;
+  /** Log bytes already emitted by earlier incarnations (the cap is per run, not per worker). */
+  logBytes: number;
   hostPort: MessagePort;
   /** Int32[0]: 0 while a host call is pending, 1 once the reply is on hostPort. */
   flag: SharedArrayBuffer;
@@ -60,7 +62,10 @@ export type ToWorker = InitMessage | CallMessage;
 export interface CallStats {
   kernelPeakBytes: number;
   outputBytes: number;
+  /** Dropped by this worker so far (cumulative over its calls). */
   logsDropped: number;
+  logBytesDropped: number;
+  logBytes: number;
   /** Time spent inside the plugin call, measured in the worker (ms). */
   callMs: number;
 }
@@ -92,5 +97,5 @@ export type FromWorker =
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
   | { type: 'denied'; denial: Denial };
 
-export type HostCall = { type: 'http'; req: HttpRequest; body?: Uint8Array };
+export type HostCall = { type: 'http'; req: HttpRequest; body?: Uint8Array; maxBytes: number };
 export type HostReply = { type: 'http'; outcome: HttpOutcome };

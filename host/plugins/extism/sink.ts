@@ -98,6 +98,7 @@ export function createExtismSink(opts: ExtismSinkOptions): PluginSink {
         ...((ctx.logger ?? opts.logger) ? { logger: ctx.logger ?? opts.logger } : {}),
         ...(opts.hooks ? { hooks: opts.hooks } : {}),
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       if (instance.hasExport('open')) {
         const params = { batch_size: 0, stream: opts.stream ?? null };

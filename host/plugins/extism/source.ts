@@ -16,6 +16,7 @@ import type {
   SourceState,
 } from '../../sources/source.js';
 import { decodeIpcBatch, IpcFramingError } from '../ipc-frame.js';
+import { MAX_BATCH_ROWS } from '../limits.js';
 import type { PreparedPlugin } from '../load.js';
 import { stateForPlugin } from '../load.js';
 import { type EarlyWorker, ExtismInstance, type PluginCallHooks } from './instance.js';
@@ -46,6 +47,19 @@ function parseJson(plugin: string, call: string, bytes: Uint8Array | null): Reco
   );
 }
 
+/** PLUGIN_BAD_OUTPUT naming the plugin, the batch (1-based) and the column the lie is in. */
+function badBatch(plugin: string, batchNo: number, e: IpcFramingError): DativoError {
+  const where = e.field === undefined ? '' : `, field "${e.field}"`;
+  return new DativoError(
+    'PLUGIN_BAD_OUTPUT',
+    `plugin ${plugin}: next_batch returned an invalid batch (batch ${batchNo}${where}): ${e.message}`,
+    {
+      location: { plugin, ...(e.field === undefined ? {} : { field: e.field }) },
+      details: { call: 'next_batch', batch: batchNo, ...(e.field === undefined ? {} : { field: e.field }) },
+    },
+  );
+}
+
 export function createExtismSource(opts: ExtismSourceOptions): Source {
   const { prepared } = opts;
   const plugin = prepared.grant.plugin;
@@ -54,7 +68,11 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
   let state: SourceState = {};
   let early = opts.early;
 
-  const start = async (st: Record<string, string>, logger: Logger | undefined): Promise<ExtismInstance> => {
+  const start = async (
+    st: Record<string, string>,
+    logger: Logger | undefined,
+    signal?: AbortSignal,
+  ): Promise<ExtismInstance> => {
     const worker = early;
     early = undefined;
     return ExtismInstance.start({
@@ -68,6 +86,7 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
       ...(logger ? { logger } : {}),
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(signal ? { signal } : {}),
     });
   };
 
@@ -88,7 +107,7 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
     async open(c) {
       ctx = c;
       state = { ...c.state };
-      instance = await start(stateForPlugin(c.state), c.logger ?? opts.logger);
+      instance = await start(stateForPlugin(c.state), c.logger ?? opts.logger, c.signal);
       if (instance.hasExport('open')) {
         const params = { batch_size: c.batchSize, stream: opts.stream ?? null };
         await instance.call('open', new TextEncoder().encode(JSON.stringify(params)));
@@ -107,6 +126,9 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
         return p;
       };
       let pending = ask();
+      // What a batch may claim: the memory grant bounds its bytes, the host maximum its rows.
+      const limits = { maxBytes: prepared.grant.memoryBytes, maxRows: MAX_BATCH_ROWS };
+      let batchNo = 0;
       for (;;) {
         if (ctx?.signal.aborted)
           throw new DativoError('INTERRUPTED', `plugin ${plugin}: interrupted`, { location: { plugin } });
@@ -118,19 +140,13 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
         // The state as of this batch: taken before the next call is even sent.
         const asOfBatch = inst.state();
         pending = ask();
+        batchNo++;
         let batch: RecordBatch;
         try {
-          batch = decodeIpcBatch(out);
+          batch = decodeIpcBatch(out, limits);
         } catch (e) {
           if (!(e instanceof IpcFramingError)) throw e;
-          throw new DativoError(
-            'PLUGIN_ERROR',
-            `plugin ${plugin}: next_batch returned an invalid batch: ${e.message}`,
-            {
-              location: { plugin },
-              details: { call: 'next_batch' },
-            },
-          );
+          throw badBatch(plugin, batchNo, e);
         }
         state = { ...state, ...asOfBatch };
         const origin = opts.stream ? { stream: opts.stream } : {};

@@ -32,6 +32,7 @@ type Plugin = Awaited<ReturnType<typeof createPlugin>>;
 const MAIN = '0';
 /** How long the call loop polls for the next call before it sleeps (ms). */
 const SPIN_MS = 0.05;
+const MAX_ERROR_CHARS = 4096;
 
 const port = parentPort;
 if (!port) throw new Error('plugin worker must run inside a worker thread');
@@ -85,9 +86,9 @@ function exactCopy(b: Uint8Array): Uint8Array {
 }
 
 function blockingHttp(hostPort: MessagePort, flag: Int32Array) {
-  return (req: HttpRequest, body?: Uint8Array): HttpOutcome => {
+  return (req: HttpRequest, body: Uint8Array | undefined, maxBytes: number): HttpOutcome => {
     Atomics.store(flag, 0, 0);
-    hostPort.postMessage({ type: 'http', req, body });
+    hostPort.postMessage({ type: 'http', req, body, maxBytes });
     // The host thread answers on hostPort, then flips the flag. The per-call timeout still
     // applies: if the host gives up on us it terminates this thread while we wait here.
     while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0, 1000);
@@ -111,7 +112,9 @@ function classify(e: unknown, pluginName: string, fn: string): { kind: FailureKi
       error: { code: 'PLUGIN_DENIED', message: e.message, retryable: false },
     };
   }
-  const message = e instanceof Error ? e.message : String(e);
+  const full = e instanceof Error ? e.message : String(e);
+  // A plugin's error text ends up in the report and on stderr: bounded like a log line.
+  const message = full.length > MAX_ERROR_CHARS ? `${full.slice(0, MAX_ERROR_CHARS)}… (truncated)` : full;
   const prefix = 'Plugin-originated error: ';
   if (message.startsWith(prefix)) {
     const body = message.slice(prefix.length);
@@ -183,7 +186,7 @@ async function init(msg: InitMessage): Promise<void> {
     emitLog: (level, message) => post({ type: 'log', level, message }),
     emitDenied: (denial) => post({ type: 'denied', denial }),
   };
-  st = newHostState(msg.outputUsed);
+  st = newHostState(msg.outputUsed, msg.logBytes);
   const logTo = (level: 'debug' | 'info' | 'warn' | 'error') => (m: string) => env?.emitLog(level, String(m));
   try {
     plugin = await createPlugin(msg.module as unknown as Parameters<typeof createPlugin>[0], {
@@ -248,6 +251,8 @@ async function call(msg: CallMessage): Promise<void> {
     kernelPeakBytes: e.budget.peak,
     outputBytes: s.outputUsed,
     logsDropped: s.logsDropped,
+    logBytesDropped: s.logBytesDropped,
+    logBytes: s.logBytes,
     callMs,
   });
   let result: CallResult;
@@ -292,13 +297,6 @@ async function call(msg: CallMessage): Promise<void> {
     // Every kernel block of this call (input, output, guest allocations) goes; vars are ours.
     await p.reset();
     e.budget.resetBlocks();
-  }
-  if (s.logsDropped > 0) {
-    e.emitLog(
-      'warn',
-      `plugin ${e.grant.plugin}: ${s.logsDropped} log line(s) dropped (more than 1000 in one call)`,
-    );
-    s.logsDropped = 0;
   }
   const o = result.ok ? result.output : null;
   const transfer =
