@@ -7,6 +7,7 @@ import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
+import { runsCommand } from './commands/runs.js';
 import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     startCommand(setExit),
     pluginCommand(setExit),
     workerCommand(setExit),
+    runsCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }

@@ -23,7 +23,10 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-export async function openStore(loc: StoreLocation, env: NodeJS.ProcessEnv = process.env): Promise<HistoryStore> {
+export async function openStore(
+  loc: StoreLocation,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HistoryStore> {
   const url = storeUrl(loc, env);
   if (isPostgresUrl(url)) {
     const { openPostgresStore } = await import('./postgres.js');

@@ -11,7 +11,8 @@ import type { HistoryStore, LogLine, RunEntry, RunFilter } from './types.js';
 type Db = Kysely<StoreDatabase>;
 
 /** Postgres returns bigint as text: every counter goes through this. */
-const num = (v: number | string | null | undefined): number => (v === null || v === undefined ? 0 : Number(v));
+const num = (v: number | string | null | undefined): number =>
+  v === null || v === undefined ? 0 : Number(v);
 
 function toRow(run: RunEntry): RunsTable {
   return {

@@ -134,4 +134,3 @@ export async function migrate(db: Kysely<StoreDatabase>): Promise<void> {
 
 /** `now` in the column's text form. */
 export const isoNow = () => new Date().toISOString();
-

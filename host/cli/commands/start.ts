@@ -16,7 +16,7 @@ import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { loadRunnerConfig, type RunnerConfig } from '../../orchestrator/runner-config.js';
 import { metricsEnabled, tracingSection } from '../../orchestrator/runner-sections.js';
 import type { RunRecord } from '../../orchestrator/runs.js';
-import { type SecretFlags, UsageError, withSecretOptions } from '../options.js';
+import { type SecretFlags, storeOption, UsageError, withSecretOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
 interface StartOptions extends SecretFlags {
@@ -30,6 +30,7 @@ interface StartOptions extends SecretFlags {
   prefix?: string;
   otlpEndpoint?: string;
   stateDir?: string;
+  store?: string;
   json?: boolean;
   verbose?: boolean;
 }
@@ -92,9 +93,12 @@ async function serve(
   if (!oneshot && metricsEnabled(runner)) enableProcessMetrics();
   // Loaded here: the scheduler, the API server and the queue client would slow other commands' start.
   const { startOrchestrator } = await import('../../orchestrator/service.js');
+  const { openHistory } = await import('../../store/recorder.js');
+  const history = await openHistory(opts, logger);
   const service = await startOrchestrator({
     runner,
     logger,
+    ...(history ? { history } : {}),
     load: {
       mode: opts.mode,
       secretManager: opts.secretManager,
@@ -199,6 +203,7 @@ export function startCommand(setExit: (code: number) => void): Command {
     )
     .option('--grace-period <seconds>', 'on SIGTERM, how long running jobs may take to finish (default: 30)')
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
+    .addOption(storeOption())
     .option('--json', 'oneshot: print the run records as JSON on stdout')
     .option('--verbose', 'debug logs and stack traces')
     .addHelpText(

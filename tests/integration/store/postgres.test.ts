@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../host/store/index.js';
-import { startService } from '../databases/harness.js';
 import { storeSuite } from '../../unit/store/store-suite.js';
+import { startService } from '../databases/harness.js';
 
 let env: Record<string, string>;
 let admin: pg.Client;
@@ -19,7 +19,7 @@ function urlOf(db: string): string {
   return `postgres://${env.PGUSER}:${env.PGPASSWORD}@${env.PGHOST}:${env.PGPORT}/${db}`;
 }
 
-export async function freshDatabase(): Promise<string> {
+async function freshDatabase(): Promise<string> {
   const name = `dativo_store_${randomBytes(5).toString('hex')}`;
   await admin.query(`create database ${name}`);
   created.push(name);
@@ -42,7 +42,9 @@ beforeEach(async () => {
 storeSuite('postgres', async () => openStore({ store: current }));
 
 describe('postgres store', () => {
-  it('advisory lock: a holder whose session is killed loses the lock; the job is free at once for another', { timeout: 20_000 }, async () => {
+  it('advisory lock: a holder whose session is killed loses the lock; the job is free at once for another', {
+    timeout: 20_000,
+  }, async () => {
     const a = await openStore({ store: current });
     const b = await openStore({ store: current });
     try {

@@ -80,7 +80,12 @@ export function storeSuite(name: string, open: () => Promise<HistoryStore>): voi
     it('keeps log lines per run in order across appends', async () => {
       const store = await open();
       try {
-        const line = (m: string) => ({ at: '2026-01-01T00:00:00.000Z', level: 'warn', message: m, line: `{"m":"${m}"}` });
+        const line = (m: string) => ({
+          at: '2026-01-01T00:00:00.000Z',
+          level: 'warn',
+          message: m,
+          line: `{"m":"${m}"}`,
+        });
         await store.appendLogs('x', [line('one'), line('two')]);
         await store.appendLogs('x', [line('three')]);
         await store.appendLogs('y', [line('other')]);
@@ -96,7 +101,12 @@ export function storeSuite(name: string, open: () => Promise<HistoryStore>): voi
       try {
         await store.saveRun(sampleRun({ id: 'old', startedAt: '2025-01-01T00:00:00.000Z' }));
         await store.saveRun(
-          sampleRun({ id: 'old-running', status: 'running', finishedAt: undefined, startedAt: '2025-01-01T00:00:00.000Z' }),
+          sampleRun({
+            id: 'old-running',
+            status: 'running',
+            finishedAt: undefined,
+            startedAt: '2025-01-01T00:00:00.000Z',
+          }),
         );
         await store.saveRun(sampleRun({ id: 'new', startedAt: '2026-06-01T00:00:00.000Z' }));
         await store.appendLogs('old', [{ at: 'x', level: 'error', message: 'm', line: '{}' }]);
@@ -153,7 +163,8 @@ export function storeSuite(name: string, open: () => Promise<HistoryStore>): voi
         ]);
         const won = results.filter((r) => r.status === 'fulfilled');
         expect(won).toHaveLength(1);
-        const holder = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<HistoryStore['acquireLock']>>>).value;
+        const holder = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<HistoryStore['acquireLock']>>>)
+          .value;
         const loser = results[0].status === 'fulfilled' ? b : a;
         const waiter = loser.acquireLock('acme/race', { holder: 'late', waitMs: 5000, pollMs: 50 });
         setTimeout(() => void holder.release(), 300);
