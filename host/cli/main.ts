@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
+import { consoleCommand } from './commands/console.js';
 import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     pluginCommand(setExit),
     workerCommand(setExit),
     runsCommand(setExit),
+    consoleCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }

@@ -31,6 +31,8 @@ interface StartOptions extends SecretFlags {
   otlpEndpoint?: string;
   stateDir?: string;
   store?: string;
+  consolePort?: string;
+  consoleTokenFile?: string;
   json?: boolean;
   verbose?: boolean;
 }
@@ -119,6 +121,19 @@ async function serve(
     },
   });
   const { scheduler } = service;
+  // The console beside the API, on its own port (browsers cannot send the API's bearer header).
+  const { serveConsole } = await import('../../console/serve.js');
+  const consoleServer =
+    history && opts.consolePort !== undefined
+      ? await serveConsole({
+          store: history,
+          logger,
+          scheduler,
+          host: opts.apiHost ?? runner.api.host,
+          port: Number(opts.consolePort),
+          ...(opts.consoleTokenFile ? { tokenFile: opts.consoleTokenFile } : {}),
+        })
+      : undefined;
 
   let signals = 0;
   let onSignal: (sig: NodeJS.Signals) => void = () => {};
@@ -152,6 +167,7 @@ async function serve(
   }
 
   await stopped;
+  await consoleServer?.close();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   if (!oneshot) return 0;
@@ -204,6 +220,8 @@ export function startCommand(setExit: (code: number) => void): Command {
     .option('--grace-period <seconds>', 'on SIGTERM, how long running jobs may take to finish (default: 30)')
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
     .addOption(storeOption())
+    .option('--console-port <port>', 'serve the web console on this port (0: any free one)')
+    .option('--console-token-file <file>', 'console operator token: enables its retry/trigger buttons')
     .option('--json', 'oneshot: print the run records as JSON on stdout')
     .option('--verbose', 'debug logs and stack traces')
     .addHelpText(
