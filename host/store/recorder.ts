@@ -14,6 +14,7 @@ import { readState } from '../state/index.js';
 import { entryFromReport, entryFromRunRecord, pendingEntry } from './entries.js';
 import { openStore, type StoreLocation } from './index.js';
 import { captureLogs, type LogCapture } from './log-capture.js';
+import { notifierFromEnv } from './notify.js';
 import type { HistoryStore, RunEntry } from './types.js';
 
 /** Days a finished run is kept: $DATIVO_HISTORY_RETENTION_DAYS (default 90; 0 keeps them all). */
@@ -75,8 +76,10 @@ export async function recordCliRun(loc: StoreLocation, logger: Logger): Promise<
   const w = writer(store, logger);
   const logs = captureLogs(() => true);
   let stateBefore: unknown;
+  const notify = notifierFromEnv(logger);
   const end = async (entry: RunEntry) => {
     logs.stop();
+    await notify?.(entry);
     const lines = logs.take();
     await w.write((s) => s.saveRun(entry));
     await w.write((s) => s.appendLogs(id, lines));
@@ -115,6 +118,7 @@ export function recordScheduler(
   logger: Logger,
 ): () => Promise<void> {
   const w = writer(store, logger);
+  const notify = notifierFromEnv(logger);
   const captures = new Map<string, LogCapture>();
   const off = scheduler.on((e) => {
     const run = e.run;
@@ -131,6 +135,7 @@ export function recordScheduler(
       const lines = capture.take();
       void w.write((s) => s.appendLogs(run.id, lines));
     }
+    if (e.type === 'run_finished') void w.write(async () => notify?.(entry));
     if (e.type === 'run_finished' || e.type === 'run_skipped') {
       capture?.stop();
       captures.delete(run.id);
