@@ -9,6 +9,7 @@ import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
+import { schemaCommand } from './commands/schema.js';
 import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     workerCommand(setExit),
     runsCommand(setExit),
     consoleCommand(setExit),
+    schemaCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }

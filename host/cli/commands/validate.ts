@@ -1,15 +1,15 @@
 import { Command } from 'commander';
 import { findJobFiles } from '../../config/find-jobs.js';
+import { resolveJob } from '../../connectors/index.js';
 import { DativoError } from '../../errors.js';
-import { assertImplemented } from '../../pipeline/connectors.js';
 import { expandStreams } from '../../pipeline/run-streams.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
-function notRunnable(job: Parameters<typeof assertImplemented>[0]): string | undefined {
+function notRunnable(job: Parameters<typeof resolveJob>[0]): string | undefined {
   try {
-    assertImplemented(job);
+    resolveJob(job);
     return undefined;
   } catch (err) {
     if (err instanceof DativoError && err.code === 'NOT_IMPLEMENTED')
