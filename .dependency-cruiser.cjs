@@ -2,9 +2,13 @@
  * The layers of host/ (docs/architecture.md), checked in CI by `npm run deps`.
  * Top to bottom; a module may import its own layer and any layer below, never one above:
  *
- *   cli → (api | orchestrator) → (pipeline | plugin-dev) → connectors
- *       → (sources | sinks | plugins | marketplace | engines)
- *       → iceberg → config → kernels (contract, tags, state, secrets, observability, errors.ts)
+ *   cli → console → (api | orchestrator | store) → (pipeline | plugin-dev) → connectors
+ *       → (sources | sinks | plugins | marketplace | engines) → iceberg → config
+ *       → kernels (contract, tags, state, secrets, observability, errors.ts)
+ *
+ * store (run history) sits beside the orchestrator: it records pipeline reports and orchestrator
+ * runs, and the orchestrator writes to it, so the pipeline never knows history exists. console (the
+ * web UI) composes api, orchestrator and store, and nothing below may depend on the UI.
  *
  * Type-only imports count (tsPreCompilationDeps), and so do dynamic import()s: a lazy edge is
  * still an edge a reader has to follow. Edges against the order that existed when the check was
@@ -12,7 +16,8 @@
  */
 const LAYERS = [
   ['cli'],
-  ['api', 'orchestrator'],
+  ['console'],
+  ['api', 'orchestrator', 'store'],
   ['pipeline', 'plugin-dev'],
   ['connectors'],
   // marketplace shares the plugins layer: plugins/load.ts resolves `plugin.name` through its lock, and

@@ -5,10 +5,12 @@
 import { Command, CommanderError } from 'commander';
 import { catalogCommand } from './commands/catalog-serve.js';
 import { checkCommand } from './commands/check.js';
+import { consoleCommand } from './commands/console.js';
 import { discoverCommand } from './commands/discover.js';
 import { icebergCommand } from './commands/iceberg-expire.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
+import { runsCommand } from './commands/runs.js';
 import { schemaCommand } from './commands/schema.js';
 import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
@@ -49,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
     startCommand(setExit),
     pluginCommand(setExit),
     workerCommand(setExit),
+    runsCommand(setExit),
+    consoleCommand(setExit),
     schemaCommand(setExit),
     catalogCommand(setExit),
     icebergCommand(setExit),

@@ -57,3 +57,11 @@ export function requireOneOf(opts: CommonOptions, allowJobDir: boolean): void {
 }
 
 export class UsageError extends Error {}
+
+/** Where run history is kept (run, start, worker, runs, console). */
+export function storeOption(): Option {
+  return new Option(
+    '--store <url>',
+    'run history store: postgres://… or a SQLite file (default: <state dir>/dativo.db)',
+  ).env('DATIVO_STORE');
+}

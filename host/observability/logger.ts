@@ -15,10 +15,21 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+type LogTap = (maskedLine: string) => void;
+const taps = new Set<LogTap>();
+
+/** See every (masked) line the loggers of this process write: the run history keeps warn and above. */
+export function addLogTap(tap: LogTap): () => void {
+  taps.add(tap);
+  return () => taps.delete(tap);
+}
+
 function maskingStream(dest: NodeJS.WritableStream): Writable {
   return new Writable({
     write(chunk: Buffer | string, _enc, cb) {
-      dest.write(masker.mask(chunk.toString()));
+      const line = masker.mask(chunk.toString());
+      dest.write(line);
+      for (const tap of taps) tap(line);
       cb();
     },
   });

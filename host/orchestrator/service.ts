@@ -10,6 +10,8 @@ import { listen, type RunningServer } from '../api/server.js';
 import { loadApiToken } from '../api/token.js';
 import { loadJobForCli } from '../cli/load.js';
 import type { Logger } from '../observability/logger.js';
+import { recordScheduler } from '../store/recorder.js';
+import type { HistoryStore } from '../store/types.js';
 import { type Clock, systemClock } from './clock.js';
 import type { RunExecutor } from './executor.js';
 import type { JobLoadOptions } from './in-process.js';
@@ -33,6 +35,8 @@ export interface ServiceOptions {
    * the runner config's `metrics.enabled`, true).
    */
   metrics?: boolean;
+  /** Run history: every run is recorded in this store (closed by stop()). */
+  history?: HistoryStore;
   /** Called with the app before it listens, to add routes. */
   extendApi?: (app: Hono, scheduler: Scheduler) => void;
 }
@@ -68,6 +72,7 @@ export async function startOrchestrator(opts: ServiceOptions): Promise<Orchestra
     ...(runner.maxConcurrentRuns !== undefined ? { maxConcurrentRuns: runner.maxConcurrentRuns } : {}),
   });
   const unobserve = metrics ? observeScheduler(scheduler) : () => {};
+  const unrecord = opts.history ? recordScheduler(scheduler, opts.history, logger) : async () => {};
   try {
     await scheduler.start();
   } catch (err) {
@@ -96,6 +101,8 @@ export async function startOrchestrator(opts: ServiceOptions): Promise<Orchestra
       await scheduler.stop({ graceMs });
       await server?.close();
       unobserve();
+      await unrecord();
+      await opts.history?.close();
     },
   };
 }

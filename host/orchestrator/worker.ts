@@ -23,6 +23,8 @@ import type { Logger } from '../observability/logger.js';
 import { trackActiveRun } from '../observability/metrics.js';
 import type { RunReport } from '../pipeline/report.js';
 import { type RunOptions, runJob, toReportError } from '../pipeline/run-job.js';
+import { recordAttempt } from '../store/recorder.js';
+import type { HistoryStore } from '../store/types.js';
 import type { AttemptResult } from './executor.js';
 import type { JobLoadOptions } from './in-process.js';
 import {
@@ -57,6 +59,8 @@ export interface WorkerOptions extends QueueSettings {
   maxStalledCount?: number;
   /** Delay before a run over its tenant's limit is offered again (default 1 s). */
   tenantRetryMs?: number;
+  /** Run history: each attempt taken is recorded under the orchestrator's run id. */
+  history?: HistoryStore;
   /** Test seams. */
   loadJob?: (file: string) => Promise<ResolvedJob>;
   runJob?: (job: ResolvedJob, opts: RunOptions) => Promise<RunReport>;
@@ -175,7 +179,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     activeByTenant.set(tenant, active + 1);
     const untrack = trackActiveRun(tenant);
     try {
-      const result = await attempt(job, data, signal ?? new AbortController().signal);
+      const result = await recordAttempt(opts.history, data.request, log, () =>
+        attempt(job, data, signal ?? new AbortController().signal),
+      );
       if (shuttingDown && result.status === 'interrupted') {
         // Interrupted by our shutdown, not cancelled: another worker takes it (nothing was committed).
         await job.moveToDelayed(Date.now(), token);

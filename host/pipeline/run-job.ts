@@ -9,7 +9,7 @@ import { createValidator } from '../contract/validate.js';
 import { DativoError, formatLocation } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { recordRunReport } from '../observability/metrics.js';
-import { createProgress } from '../observability/progress.js';
+import { createProgress, knownSourceBytes } from '../observability/progress.js';
 import { startStage, traceRun, traceStep } from '../observability/tracing.js';
 import { masker } from '../secrets/masker.js';
 import { SimulatedCrash } from '../sinks/file-sink.js';
@@ -148,7 +148,8 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
 
     const validator = createValidator(job.contract, job.validationMode, { logger: log });
     rejects = createRejectsFile(runId);
-    const progress = createProgress(job.name, undefined, opts.progress ?? false);
+    const total = opts.progress ? await knownSourceBytes(job.source.files.map((f) => f.path)) : undefined;
+    const progress = createProgress(job.name, total, opts.progress ?? false);
     const extractStart = Date.now();
     const extractStage = startStage('extract');
     let strictFailed = false;

@@ -8,8 +8,9 @@ import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
 import { toReportError } from '../../pipeline/run-job.js';
 import { runStreams } from '../../pipeline/run-streams.js';
+import { recordCliRun } from '../../store/recorder.js';
 import { loadJobForCli } from '../load.js';
-import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
+import { type CommonOptions, requireOneOf, storeOption, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
 function summaryLine(r: RunReport): string {
@@ -22,22 +23,26 @@ function summaryLine(r: RunReport): string {
   );
 }
 
-async function runOne(file: string, opts: CommonOptions): Promise<number> {
+async function runOne(file: string, opts: CommonOptions & { store?: string }): Promise<number> {
   const logger = createLogger({ level: opts.verbose ? 'debug' : undefined });
   const interrupt = onInterrupt();
+  const history = await recordCliRun(opts, logger);
   try {
     const job = await loadJobForCli(file, opts);
     resolveJob(job);
+    await history.started(job);
     // The job's own logging level applies unless --verbose asks for everything.
     if (!opts.verbose)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
     const report = await runStreams(job, { logger, signal: interrupt.signal, progress: !opts.json });
+    await history.finished(report);
     if (opts.json) printJson(report);
     else printLine(summaryLine(report));
     // A failed run always explains itself on stderr, also when stdout carries the JSON report.
     if (report.exitCode === 2 && opts.json) printLine(summaryLine(report));
     return report.exitCode;
   } catch (err) {
+    await history.failed(err, file);
     printError(err, opts.verbose ?? false);
     if (opts.json) printJson({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
     return 2;
@@ -65,6 +70,7 @@ export function runCommand(setExit: (code: number) => void): Command {
       '--otlp-endpoint <url>',
       'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
     )
+    .addOption(storeOption())
     .hook('preAction', async (c) => {
       const url = c.opts().otlpEndpoint as string | undefined;
       tracing = await startTracing(url ? { endpoint: url } : {});

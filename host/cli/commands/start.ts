@@ -16,7 +16,7 @@ import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { loadRunnerConfig, type RunnerConfig } from '../../orchestrator/runner-config.js';
 import { metricsEnabled, tracingSection } from '../../orchestrator/runner-sections.js';
 import type { RunRecord } from '../../orchestrator/runs.js';
-import { type SecretFlags, UsageError, withSecretOptions } from '../options.js';
+import { type SecretFlags, storeOption, UsageError, withSecretOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
 interface StartOptions extends SecretFlags {
@@ -30,6 +30,9 @@ interface StartOptions extends SecretFlags {
   prefix?: string;
   otlpEndpoint?: string;
   stateDir?: string;
+  store?: string;
+  consolePort?: string;
+  consoleTokenFile?: string;
   json?: boolean;
   verbose?: boolean;
 }
@@ -92,9 +95,12 @@ async function serve(
   if (!oneshot && metricsEnabled(runner)) enableProcessMetrics();
   // Loaded here: the scheduler, the API server and the queue client would slow other commands' start.
   const { startOrchestrator } = await import('../../orchestrator/service.js');
+  const { openHistory } = await import('../../store/recorder.js');
+  const history = await openHistory(opts, logger);
   const service = await startOrchestrator({
     runner,
     logger,
+    ...(history ? { history } : {}),
     load: {
       mode: opts.mode,
       secretManager: opts.secretManager,
@@ -115,6 +121,19 @@ async function serve(
     },
   });
   const { scheduler } = service;
+  // The console beside the API, on its own port (browsers cannot send the API's bearer header).
+  const { serveConsole } = await import('../../console/serve.js');
+  const consoleServer =
+    history && opts.consolePort !== undefined
+      ? await serveConsole({
+          store: history,
+          logger,
+          scheduler,
+          host: opts.apiHost ?? runner.api.host,
+          port: Number(opts.consolePort),
+          ...(opts.consoleTokenFile ? { tokenFile: opts.consoleTokenFile } : {}),
+        })
+      : undefined;
 
   let signals = 0;
   let onSignal: (sig: NodeJS.Signals) => void = () => {};
@@ -148,6 +167,7 @@ async function serve(
   }
 
   await stopped;
+  await consoleServer?.close();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   if (!oneshot) return 0;
@@ -199,6 +219,9 @@ export function startCommand(setExit: (code: number) => void): Command {
     )
     .option('--grace-period <seconds>', 'on SIGTERM, how long running jobs may take to finish (default: 30)')
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
+    .addOption(storeOption())
+    .option('--console-port <port>', 'serve the web console on this port (0: any free one)')
+    .option('--console-token-file <file>', 'console operator token: enables its retry/trigger buttons')
     .option('--json', 'oneshot: print the run records as JSON on stdout')
     .option('--verbose', 'debug logs and stack traces')
     .addHelpText(

@@ -8,7 +8,7 @@ import { createLogger } from '../../observability/logger.js';
 import { enableProcessMetrics } from '../../observability/metrics.js';
 import { startTracing } from '../../observability/tracing.js';
 import type { MetricsServer } from '../../orchestrator/worker-http.js';
-import { type SecretFlags, UsageError, withSecretOptions } from '../options.js';
+import { type SecretFlags, storeOption, UsageError, withSecretOptions } from '../options.js';
 import { printLine } from '../output.js';
 
 interface WorkerFlags extends SecretFlags {
@@ -23,6 +23,7 @@ interface WorkerFlags extends SecretFlags {
   metricsHost: string;
   otlpEndpoint?: string;
   stateDir?: string;
+  store?: string;
   verbose?: boolean;
 }
 
@@ -62,6 +63,7 @@ export function workerCommand(setExit: (code: number) => void): Command {
       'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
     )
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
+    .addOption(storeOption())
     .option('--verbose', 'debug logs')
     .addHelpText(
       'after',
@@ -92,9 +94,12 @@ export function workerCommand(setExit: (code: number) => void): Command {
           flags.metricsHost,
         );
       }
+      const { openHistory } = await import('../../store/recorder.js');
+      const history = await openHistory(flags, logger);
       const worker = await startWorker({
         redis: flags.redis,
         logger,
+        ...(history ? { history } : {}),
         concurrency,
         lockDurationMs,
         load: {
@@ -129,6 +134,7 @@ export function workerCommand(setExit: (code: number) => void): Command {
         process.on('SIGINT', onSignal);
       });
       await metrics?.close();
+      await history?.close();
       await tracing.shutdown();
       setExit(0);
     });
