@@ -1,5 +1,5 @@
 /** Flags shared by every command that loads a job (the original's names, plus ours). */
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 /** The flags withSecretOptions adds. */
 export interface SecretFlags {
@@ -18,18 +18,41 @@ export interface CommonOptions extends SecretFlags {
   verbose?: boolean;
 }
 
+const DEPLOYMENT_MODES = ['self_hosted', 'cloud'];
+
+/**
+ * `--mode` is the deployment mode; `oneshot`/`orchestrated` (the natural guess for `start`) are
+ * run modes, given as `start`'s argument: say so instead of only listing the choices.
+ */
+export function parseDeploymentMode(value: string): 'self_hosted' | 'cloud' {
+  if (DEPLOYMENT_MODES.includes(value)) return value as 'self_hosted' | 'cloud';
+  if (value === 'oneshot' || value === 'orchestrated')
+    throw new InvalidArgumentError(
+      `"${value}" is a run mode, given without a flag: dativo start ${value} --runner-config FILE. ` +
+        '--mode is the deployment mode: self_hosted (default) or cloud (refuses connectors that need a private network or the local disk: postgres, mysql, local).',
+    );
+  throw new InvalidArgumentError(`Allowed choices are ${DEPLOYMENT_MODES.join(', ')}.`);
+}
+
 /** Deployment mode and secret-manager flags: every command that loads jobs (run, start, worker). */
 export function withSecretOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option('--mode <mode>', 'deployment mode').choices(['self_hosted', 'cloud']).default('self_hosted'),
+      new Option('--mode <mode>', 'deployment mode: self_hosted | cloud')
+        .argParser(parseDeploymentMode)
+        .default('self_hosted'),
     )
     .addOption(
       new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env(
         'DATIVO_SECRET_MANAGER',
       ),
     )
-    .option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)', '/secrets')
+    // Relative to the working directory; the container image sets DATIVO_SECRETS_DIR=/secrets.
+    .addOption(
+      new Option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)')
+        .env('DATIVO_SECRETS_DIR')
+        .default('secrets'),
+    )
     .addOption(
       new Option(
         '--secret-manager-config <pathOrJson>',

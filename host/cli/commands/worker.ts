@@ -56,7 +56,13 @@ export function workerCommand(setExit: (code: number) => void): Command {
         'DATIVO_METRICS_PORT',
       ),
     )
-    .option('--metrics-host <host>', 'address the metrics listener binds', '0.0.0.0')
+    // The metrics carry no token, so they stay on loopback unless told otherwise (the container
+    // image sets DATIVO_METRICS_HOST=0.0.0.0 for its scraper).
+    .addOption(
+      new Option('--metrics-host <host>', 'address the metrics listener binds')
+        .env('DATIVO_METRICS_HOST')
+        .default('127.0.0.1'),
+    )
     .option(
       '--otlp-endpoint <url>',
       'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
