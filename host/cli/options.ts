@@ -36,29 +36,31 @@ export function parseDeploymentMode(value: string): 'self_hosted' | 'cloud' {
 
 /** Deployment mode and secret-manager flags: every command that loads jobs (run, start, worker). */
 export function withSecretOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option('--mode <mode>', 'deployment mode: self_hosted | cloud')
-        .argParser(parseDeploymentMode)
-        .default('self_hosted'),
-    )
-    .addOption(
-      new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env(
-        'DATIVO_SECRET_MANAGER',
-      ),
-    )
-    // Relative to the working directory; the container image sets DATIVO_SECRETS_DIR=/secrets.
-    .addOption(
-      new Option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)')
-        .env('DATIVO_SECRETS_DIR')
-        .default('secrets'),
-    )
-    .addOption(
-      new Option(
-        '--secret-manager-config <pathOrJson>',
-        'secret manager settings: a YAML/JSON file or inline JSON',
-      ).env('DATIVO_SECRET_MANAGER_CONFIG'),
-    );
+  return (
+    cmd
+      .addOption(
+        new Option('--mode <mode>', 'deployment mode: self_hosted | cloud')
+          .argParser(parseDeploymentMode)
+          .default('self_hosted'),
+      )
+      .addOption(
+        new Option('--secret-manager <name>', 'env | filesystem | vault | aws | gcp').env(
+          'DATIVO_SECRET_MANAGER',
+        ),
+      )
+      // Relative to the working directory; the container image sets DATIVO_SECRETS_DIR=/secrets.
+      .addOption(
+        new Option('--secrets-dir <dir>', 'folder of the filesystem secret manager (<dir>/<tenant>/*)')
+          .env('DATIVO_SECRETS_DIR')
+          .default('secrets'),
+      )
+      .addOption(
+        new Option(
+          '--secret-manager-config <pathOrJson>',
+          'secret manager settings: a YAML/JSON file or inline JSON',
+        ).env('DATIVO_SECRET_MANAGER_CONFIG'),
+      )
+  );
 }
 
 export function withJobOptions(cmd: Command, opts: { jobDir: boolean }): Command {

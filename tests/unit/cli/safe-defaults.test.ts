@@ -11,7 +11,12 @@ const defaultOf = (cmd: Command, flag: string): unknown =>
 describe('local defaults', () => {
   it('are relative to the working directory; containers set absolute ones through the environment', () => {
     expect(defaultOf(withSecretOptions(new Command('x')), '--secrets-dir')).toBe('secrets');
-    expect(defaultOf(startCommand(() => {}), '--runner-config')).toBe('configs/runner.yaml');
+    expect(
+      defaultOf(
+        startCommand(() => {}),
+        '--runner-config',
+      ),
+    ).toBe('configs/runner.yaml');
     expect(workerCommand(() => {}).options.find((o) => o.long === '--metrics-host')?.envVar).toBe(
       'DATIVO_METRICS_HOST',
     );
@@ -29,7 +34,12 @@ describe('local defaults', () => {
 
 describe('worker metrics', () => {
   it('bind 127.0.0.1 unless told otherwise', async () => {
-    expect(defaultOf(workerCommand(() => {}), '--metrics-host')).toBe('127.0.0.1');
+    expect(
+      defaultOf(
+        workerCommand(() => {}),
+        '--metrics-host',
+      ),
+    ).toBe('127.0.0.1');
     const server = await startMetricsServer(0);
     try {
       expect(server.address).toBe('127.0.0.1');
