@@ -8,6 +8,7 @@ import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
+import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
 import { UsageError } from './options.js';
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     checkCommand(setExit),
     discoverCommand(setExit),
     startCommand(setExit),
+    stateCommand(setExit),
     pluginCommand(setExit),
     workerCommand(setExit),
   ]) {

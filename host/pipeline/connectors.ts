@@ -72,7 +72,7 @@ function readerPlugin(job: ResolvedJob): boolean {
   return true;
 }
 
-function writerPlugin(job: ResolvedJob): boolean {
+export function writerPlugin(job: ResolvedJob): boolean {
   if (job.target.plugin) return true;
   if (!job.target.customWriter) return false;
   const refused = refusedPlugin(job.target.customWriter, job.locate('target.custom_writer'));

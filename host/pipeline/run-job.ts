@@ -16,7 +16,7 @@ import type { CommitRecord, CommitRequest, Sink } from '../sinks/sink.js';
 import type { Source, SourceState } from '../sources/source.js';
 import { acquireLock, createStateStore, reconcileState, stateFileOf } from '../state/index.js';
 import { deriveTags, tagsToKeyValue } from '../tags/index.js';
-import { createSink, createSource, targetLocation } from './connectors.js';
+import { createSink, createSource, targetLocation, writerPlugin } from './connectors.js';
 import { crashPointFromEnv, dieIfSimulatedCrash } from './crash-hook.js';
 import { createRejectsFile, type RejectsFile } from './rejects-file.js';
 import { countByCode, exitCodeFor, filesOf, type RunReport, type RunStatus } from './report.js';
@@ -27,6 +27,11 @@ export interface RunOptions {
   /** Rows per batch between source and sink. */
   batchSize?: number;
   progress?: boolean;
+  /**
+   * Re-read everything (state ignored) and replace the job's earlier data in the target with this
+   * run's, in the commit itself. Local and S3 targets; Iceberg and writer plugins are refused.
+   */
+  fullRefresh?: boolean;
   /** The job's lock (default: the pid lock file beside the state file); queue workers lock in Redis. */
   lock?: (job: ResolvedJob) => Promise<{ release(): Promise<void> }>;
 }
@@ -96,6 +101,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
   let committing = false;
   let rejects: RejectsFile | undefined;
   try {
+    if (opts.fullRefresh) refuseFullRefresh(job);
     lock = await (opts.lock ?? ((j: ResolvedJob) => acquireLock(j.statePath)))(job);
     const openStage = startStage('open');
 
@@ -114,7 +120,8 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
       );
     }
     const stateStore = createStateStore(job.statePath);
-    const state: SourceState = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
+    const reconciled = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
+    const state: SourceState = opts.fullRefresh ? {} : reconciled;
 
     await source.open({ state, logger: log, signal: opts.signal, batchSize });
     noteSandbox(report, source, log);
@@ -136,6 +143,10 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     if (source.nothingNew?.()) {
       await sink.abort('nothing new');
       report.state = state;
+      report.since = {
+        ...(recovery.latest ? { runId: recovery.latest.runId, committedAt: recovery.latest.createdAt } : {}),
+        statePath: job.statePath,
+      };
       return finish(report, 'nothing_new', started, log);
     }
 
@@ -195,6 +206,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const { record } = await sink.commit({
       state: newState,
       rejectsFile: await rejects.finish(),
+      ...(opts.fullRefresh ? { replace: true } : {}),
       ...(crashAt ? { _crashAfter: crashAt } : {}),
     } as CommitRequest);
     committing = false;
@@ -264,6 +276,28 @@ function recordCommit(report: RunReport, record: CommitRecord): void {
   report.rows.written = record.rows;
 }
 
+/** Full refresh replaces files through the commit protocol; targets that commit otherwise refuse it. */
+function refuseFullRefresh(job: ResolvedJob): void {
+  const by = writerPlugin(job)
+    ? 'a writer plugin'
+    : job.target.type === 'iceberg'
+      ? 'an Iceberg table'
+      : undefined;
+  if (by)
+    throw new DativoError(
+      'NOT_IMPLEMENTED',
+      `--full-refresh is not supported for ${by} yet (local and S3 targets only); nothing was read or written`,
+      { location: { file: job.file, keyPath: 'target_connector_path' } },
+    );
+}
+
+/** "nothing new since …" in plain words: which commit, and where the state that says so lives. */
+export function nothingNewText(report: Pick<RunReport, 'since'>): string {
+  const s = report.since;
+  const commit = s?.runId ? `the last commit (run ${s.runId}, ${s.committedAt})` : 'the saved state';
+  return `nothing new since ${commit}; state: ${s?.statePath ?? 'none'}`;
+}
+
 function finish(report: RunReport, status: RunStatus, started: number, log: Logger): RunReport {
   report.status = status;
   report.exitCode = exitCodeFor(status);
@@ -284,7 +318,7 @@ function finish(report: RunReport, status: RunStatus, started: number, log: Logg
       rows: report.rows,
       duration_ms: report.durationsMs.total,
     },
-    `job ${status}`,
+    status === 'nothing_new' ? nothingNewText(report) : `job ${status}`,
   );
   return report;
 }

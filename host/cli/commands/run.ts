@@ -6,13 +6,15 @@ import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { assertImplemented } from '../../pipeline/connectors.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
-import { toReportError } from '../../pipeline/run-job.js';
+import { nothingNewText, toReportError } from '../../pipeline/run-job.js';
 import { runStreams } from '../../pipeline/run-streams.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
-function summaryLine(r: RunReport): string {
+function summaryLine(r: RunReport, file: string): string {
+  if (r.status === 'nothing_new')
+    return `${r.job}: ${nothingNewText(r)} (exit 0; \`dativo state show --config ${file}\` shows it)`;
   const err = r.errors[0];
   const tail = err ? `: [${err.code}] ${err.location ? `${err.location}: ` : ''}${err.message}` : '';
   return (
@@ -22,7 +24,11 @@ function summaryLine(r: RunReport): string {
   );
 }
 
-async function runOne(file: string, opts: CommonOptions): Promise<number> {
+interface RunFlags extends CommonOptions {
+  fullRefresh?: boolean;
+}
+
+async function runOne(file: string, opts: RunFlags): Promise<number> {
   const logger = createLogger({ level: opts.verbose ? 'debug' : undefined });
   const interrupt = onInterrupt();
   try {
@@ -31,11 +37,16 @@ async function runOne(file: string, opts: CommonOptions): Promise<number> {
     // The job's own logging level applies unless --verbose asks for everything.
     if (!opts.verbose)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
-    const report = await runStreams(job, { logger, signal: interrupt.signal, progress: !opts.json });
+    const report = await runStreams(job, {
+      logger,
+      signal: interrupt.signal,
+      progress: !opts.json,
+      ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+    });
     if (opts.json) printJson(report);
-    else printLine(summaryLine(report));
+    else printLine(summaryLine(report, file));
     // A failed run always explains itself on stderr, also when stdout carries the JSON report.
-    if (report.exitCode === 2 && opts.json) printLine(summaryLine(report));
+    if (report.exitCode === 2 && opts.json) printLine(summaryLine(report, file));
     return report.exitCode;
   } catch (err) {
     printError(err, opts.verbose ?? false);
@@ -65,6 +76,10 @@ export function runCommand(setExit: (code: number) => void): Command {
       '--otlp-endpoint <url>',
       'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
     )
+    .option(
+      '--full-refresh',
+      "ignore the saved state, re-read everything and replace the job's earlier data in the target in the same commit (local and S3 targets)",
+    )
     .hook('preAction', async (c) => {
       const url = c.opts().otlpEndpoint as string | undefined;
       tracing = await startTracing(url ? { endpoint: url } : {});
@@ -74,7 +89,7 @@ export function runCommand(setExit: (code: number) => void): Command {
       if (file) await writeMetricsFile(file);
       await tracing?.shutdown();
     });
-  withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
+  withJobOptions(cmd, { jobDir: true }).action(async (opts: RunFlags) => {
     requireOneOf(opts, true);
     if (opts.config) return setExit(await runOne(opts.config, opts));
     const files = await findJobFiles(opts.jobDir!);
