@@ -66,7 +66,10 @@ export function stateCommand(setExit: (code: number) => void): Command {
   const sub = (name: string, description: string, action: (o: StateOptions) => Promise<number>): Command => {
     const cmd = withJobOptions(new Command(name).description(description), { jobDir: false });
     return cmd.action(async (opts: StateOptions) => {
-      if (!opts.config) return (setExit(2), printLine('error: --config is required'));
+      if (!opts.config) {
+        printLine('error: --config is required');
+        return setExit(2);
+      }
       try {
         setExit(await action(opts));
       } catch (err) {
