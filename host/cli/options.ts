@@ -16,6 +16,8 @@ export interface CommonOptions extends SecretFlags {
   stateDir?: string;
   json?: boolean;
   verbose?: boolean;
+  logFormat?: 'json' | 'pretty';
+  quiet?: boolean;
 }
 
 const DEPLOYMENT_MODES = ['self_hosted', 'cloud'];
@@ -70,7 +72,16 @@ export function withJobOptions(cmd: Command, opts: { jobDir: boolean }): Command
     .option('--tenant-id <id>', 'tenant whose secrets are loaded; jobs of other tenants are refused')
     .addOption(new Option('--state-dir <dir>', 'root folder of incremental state files').env('STATE_DIR'))
     .option('--json', 'print a machine-readable report on stdout')
-    .option('--verbose', 'debug logs and stack traces');
+    .option('--verbose', 'debug logs and stack traces')
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'logs on stderr: pretty (default on a terminal) or json (default otherwise)',
+      )
+        .choices(['json', 'pretty'])
+        .env('DATIVO_LOG_FORMAT'),
+    )
+    .option('-q, --quiet', 'only warnings and errors: no info logs, no progress, no summary of a clean run');
 }
 
 export function requireOneOf(opts: CommonOptions, allowJobDir: boolean): void {

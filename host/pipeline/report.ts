@@ -31,6 +31,8 @@ export interface RunReport {
   rows: { read: number; written: number; invalid: number };
   bytes: { read: number; written: number };
   files: { key: string; rows: number; bytes: number }[];
+  /** Key of the rejected rows (JSON lines) under the target location, when rows were rejected. */
+  rejectsKey?: string;
   validation?: {
     mode: 'strict' | 'warn';
     issuesTotal: number;

@@ -9,6 +9,7 @@ import { DativoError, formatLocation } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { recordRunReport } from '../observability/metrics.js';
 import { createProgress } from '../observability/progress.js';
+import { createProgressLog } from '../observability/progress-log.js';
 import { startStage, traceRun, traceStep } from '../observability/tracing.js';
 import { masker } from '../secrets/masker.js';
 import { newRunId } from '../sinks/run-id.js';
@@ -153,6 +154,10 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const validator = createValidator(job.contract, job.validationMode, { logger: log });
     rejects = createRejectsFile(runId);
     const progress = createProgress(job.name, undefined, opts.progress ?? false);
+    // No terminal, no bar: a log line every few seconds instead.
+    const progressLog = createProgressLog(log, {
+      enabled: (opts.progress ?? false) && !process.stderr.isTTY,
+    });
     const extractStart = Date.now();
     const extractStage = startStage('extract');
     let strictFailed = false;
@@ -172,6 +177,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
           report.rows.written += result.batch.numRows;
         }
         progress.update(report.rows.read, report.bytes.read);
+        progressLog.update(report.rows.read, report.bytes.read);
       }
     } finally {
       progress.stop();
@@ -255,13 +261,17 @@ function noteSandbox(report: RunReport, source: Source, log: Logger): void {
 }
 
 function strictFailure(
-  firstIssues: { line?: number; field: string; rule: string; message: string }[],
+  firstIssues: { line?: number; field: string; rule: string; message: string; value?: string }[],
   total: number,
   rows: number,
 ) {
   const shown = firstIssues
     .slice(0, 10)
-    .map((i) => `  line ${i.line ?? '?'}, field ${i.field}: ${i.message} [${i.rule}]`)
+    // The value is already masked (***) when the field's classification is sensitive.
+    .map(
+      (i) =>
+        `  line ${i.line ?? '?'}, field ${i.field}: ${i.message} [${i.rule}]${i.value !== undefined ? ` (value ${JSON.stringify(i.value)})` : ''}`,
+    )
     .join('\n');
   const more = total > 10 ? `\n  ... and ${total - 10} more (see the run report)` : '';
   return new DativoError(
@@ -272,6 +282,7 @@ function strictFailure(
 
 function recordCommit(report: RunReport, record: CommitRecord): void {
   report.files = filesOf(record);
+  if (record.rejectsKey) report.rejectsKey = record.rejectsKey;
   report.bytes.written = record.bytes;
   report.rows.written = record.rows;
 }

@@ -42,3 +42,67 @@ describe('validate', () => {
     expect(r.stderr).toContain('valid (csv → local');
   });
 });
+
+describe('readable output', () => {
+  const bad = async (name: string, edit: (csv: string) => string, mode: 'strict' | 'warn') => {
+    const folder = path.join(dir, name);
+    await cp(path.join(dir, 'examples/quickstart'), folder, { recursive: true });
+    const csvFile = path.join(folder, 'data/sales_orders.csv');
+    await writeFile(csvFile, edit(await readFile(csvFile, 'utf8')));
+    const job = (await readFile(path.join(folder, 'job.yaml'), 'utf8'))
+      .replace('output/quickstart', `output/${name}`)
+      .replace('schema_validation_mode: strict', `schema_validation_mode: ${mode}`);
+    await writeFile(path.join(folder, 'job.yaml'), job);
+    return path.join(name, 'job.yaml');
+  };
+
+  it('a strict error shows the offending value, masked for a pci field', async () => {
+    const job = await bad(
+      'strict',
+      (c) => c.replace(',SO43659,', ',XX43659,').replace(',16281,', ',abc,'),
+      'strict',
+    );
+    const r = await runCli(['run', '--config', job], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 2, field SalesOrderNumber: .*\(value "XX43659"\)/);
+    expect(r.stderr).toMatch(/line 2, field CreditCardID: .*\(value "\*\*\*"\)/);
+    expect(r.stderr).not.toContain('abc');
+  });
+
+  it('a warn-mode summary names the rejects file and the top problems', async () => {
+    const job = await bad('warn', (c) => c.replace(',SO43659,', ',XX43659,'), 'warn');
+    const r = await runCli(['run', '--config', job], { cwd: dir });
+    expect(r.code).toBe(1);
+    const m = /rejected rows: (\S+\.jsonl)/.exec(r.stderr);
+    expect(m?.[1]).toContain(path.join(dir, 'output/warn/_rejects/'));
+    expect((await readFile(m?.[1] as string, 'utf8')).trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/top problems: SalesOrderNumber pattern ×1/);
+  });
+
+  it('without a terminal: JSON lines and a progress line; --log-format pretty: short lines; --quiet: silence', async () => {
+    const fresh = await bad('logs', (c) => c, 'strict');
+    const json = await runCli(['run', '--config', fresh, '--full-refresh'], {
+      cwd: dir,
+      env: { DATIVO_PROGRESS_INTERVAL_SECONDS: '0' },
+    });
+    expect(json.code).toBe(0);
+    const lines = json.stderr.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(2);
+    const progress = lines.map((l) => JSON.parse(l)).find((l) => l.event_type === 'progress');
+    expect(progress).toMatchObject({
+      rows: 10,
+      message: expect.stringMatching(/^progress: 10 rows, \d+ rows\/s$/),
+    });
+
+    const pretty = await runCli(['run', '--config', fresh, '--full-refresh', '--log-format', 'pretty'], {
+      cwd: dir,
+    });
+    expect(pretty.code).toBe(0);
+    expect(pretty.stderr).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: job started/m);
+    expect(pretty.stderr).not.toContain('{"level"');
+
+    const quiet = await runCli(['run', '--config', fresh, '--full-refresh', '--quiet'], { cwd: dir });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+});

@@ -12,6 +12,20 @@ import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
+/** Warn mode: where the rejected rows are and the most frequent problems, after the summary. */
+function warningsText(r: RunReport): string {
+  if (r.status !== 'succeeded_with_warnings') return '';
+  const where = r.rejectsKey
+    ? `\n  rejected rows: ${r.target.location ? `${r.target.location}/` : ''}${r.rejectsKey}`
+    : '';
+  const top = [...(r.validation?.counts ?? [])]
+    .sort((a, b) => b.count - a.count)
+    .slice(0, 5)
+    .map((c) => `${c.field} ${c.rule} ×${c.count}`)
+    .join(', ');
+  return `${where}${top ? `\n  top problems: ${top}` : ''}`;
+}
+
 function summaryLine(r: RunReport, file: string): string {
   if (r.status === 'nothing_new')
     return `${r.job}: ${nothingNewText(r)} (exit 0; \`dativo state show --config ${file}\` shows it)`;
@@ -20,7 +34,7 @@ function summaryLine(r: RunReport, file: string): string {
   return (
     `${r.job}: ${r.status} (exit ${r.exitCode}) — ${r.rows.written} rows written, ` +
     `${r.rows.invalid} invalid, ${r.files.length} file(s)${r.target.location ? ` → ${r.target.location}` : ''}, ` +
-    `${r.durationsMs.total} ms${tail}`
+    `${r.durationsMs.total} ms${tail}${warningsText(r)}`
   );
 }
 
@@ -29,22 +43,25 @@ interface RunFlags extends CommonOptions {
 }
 
 async function runOne(file: string, opts: RunFlags): Promise<number> {
-  const logger = createLogger({ level: opts.verbose ? 'debug' : undefined });
+  const logger = createLogger({
+    level: opts.verbose ? 'debug' : opts.quiet ? 'warn' : undefined,
+    ...(opts.logFormat ? { format: opts.logFormat } : {}),
+  });
   const interrupt = onInterrupt();
   try {
     const job = await loadJobForCli(file, opts);
     assertImplemented(job);
     // The job's own logging level applies unless --verbose asks for everything.
-    if (!opts.verbose)
+    if (!opts.verbose && !opts.quiet)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
     const report = await runStreams(job, {
       logger,
       signal: interrupt.signal,
-      progress: !opts.json,
+      progress: !opts.json && !opts.quiet,
       ...(opts.fullRefresh ? { fullRefresh: true } : {}),
     });
     if (opts.json) printJson(report);
-    else printLine(summaryLine(report, file));
+    else if (!opts.quiet || report.exitCode !== 0) printLine(summaryLine(report, file));
     // A failed run always explains itself on stderr, also when stdout carries the JSON report.
     if (report.exitCode === 2 && opts.json) printLine(summaryLine(report, file));
     return report.exitCode;
