@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
+import { contractCommand } from './commands/contract.js';
 import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     validateCommand(setExit),
     checkCommand(setExit),
     discoverCommand(setExit),
+    contractCommand(setExit),
     startCommand(setExit),
     stateCommand(setExit),
     pluginCommand(setExit),

@@ -3,7 +3,9 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { REPO, runCli } from '../helpers/cli.js';
+import { duck } from '../helpers/duckdb.js';
 
 let dir: string;
 const JOB = 'examples/quickstart/job.yaml';
@@ -104,5 +106,56 @@ describe('readable output', () => {
     const quiet = await runCli(['run', '--config', fresh, '--full-refresh', '--quiet'], { cwd: dir });
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toBe('');
+  });
+});
+
+describe('discover and contract init', () => {
+  it('discover lists the columns with inferred types', async () => {
+    const r = await runCli(['discover', '--config', JOB], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('file\tsales_orders (25 columns)');
+    expect(r.stderr).toMatch(/^ {2}SalesOrderID +integer$/m);
+    expect(r.stderr).toMatch(/^ {2}OrderDate +timestamp$/m);
+    expect(r.stderr).toMatch(/^ {2}SubTotal +number$/m);
+    expect(r.stderr).toMatch(/^ {2}Comment +string$/m);
+  });
+
+  it('contract init --from data.csv writes an ODCS v3.0.2 contract a job runs with', async () => {
+    const own = path.join(dir, 'own');
+    await cp(path.join(dir, 'examples/quickstart/data/sales_orders.csv'), path.join(own, 'orders.csv'));
+    const init = await runCli(['contract', 'init', '--from', 'own/orders.csv', '--out', 'own/orders.yaml'], {
+      cwd: dir,
+    });
+    expect(init.code).toBe(0);
+    const contract = parse(await readFile(path.join(own, 'orders.yaml'), 'utf8'));
+    expect(contract).toMatchObject({ apiVersion: 'v3.0.2', kind: 'DataContract', name: 'orders' });
+    expect(contract.schema[0].properties).toHaveLength(25);
+    expect(contract.schema[0].properties[0]).toEqual({
+      name: 'SalesOrderID',
+      logicalType: 'integer',
+      required: true,
+    });
+    expect(contract.schema[0].properties.find((p: { name: string }) => p.name === 'Comment')).toEqual({
+      name: 'Comment',
+      logicalType: 'string',
+    });
+    const again = await runCli(['contract', 'init', '--from', 'own/orders.csv', '--out', 'own/orders.yaml'], {
+      cwd: dir,
+    });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('add --force');
+
+    await writeFile(
+      path.join(own, 'job.yaml'),
+      'tenant_id: own\nsource_connector: csv\nsource_connector_path: connectors/csv.yaml\n' +
+        'target_connector: local\ntarget_connector_path: connectors/local.yaml\nasset_path: own/orders.yaml\n' +
+        'source:\n  files:\n    - path: own/orders.csv\n      object: orders\ntarget:\n  connection:\n    path: output/own\n',
+    );
+    const run = await runCli(['run', '--config', 'own/job.yaml'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const rows = await duck<{ n: bigint; t: string }>(
+      `SELECT count(*) AS n, any_value(typeof(SalesOrderID)) AS t FROM read_parquet('${dir}/output/own/**/*.parquet')`,
+    );
+    expect(rows[0]).toEqual({ n: 10n, t: 'BIGINT' });
   });
 });
