@@ -7,6 +7,9 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../config/paths.js';
 
 export function launcherCommand(cwd: string = process.cwd()): string {
-  const rel = path.relative(cwd, path.join(PACKAGE_ROOT, 'dativo'));
-  return rel.startsWith('.') || path.isAbsolute(rel) ? rel : `./${rel}`;
+  const launcher = path.join(PACKAGE_ROOT, 'dativo');
+  const rel = path.relative(cwd, launcher);
+  // Outside the checkout a climb like ../../x/dativo says less than the absolute path.
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return launcher;
+  return `./${rel}`;
 }

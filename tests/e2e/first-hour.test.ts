@@ -159,3 +159,21 @@ describe('discover and contract init', () => {
     expect(rows[0]).toEqual({ n: 10n, t: 'BIGINT' });
   });
 });
+
+describe('plugin authoring', () => {
+  it('plugin init hints the launcher; plugin test before build names the missing entry once, with a hint', async () => {
+    const init = await runCli(['plugin', 'init', '--lang', 'rust', 'my-reader'], { cwd: dir });
+    expect(init.code).toBe(0);
+    const launcher = path.join(REPO, 'dativo');
+    expect(init.stderr).toContain(
+      `next: ${launcher} plugin build my-reader && ${launcher} plugin test my-reader`,
+    );
+    expect(init.stderr).not.toContain('npx');
+    const test = await runCli(['plugin', 'test', 'my-reader'], { cwd: dir });
+    expect(test.code).toBe(2);
+    expect(test.stderr).toMatch(
+      /plugin my-reader: entry file \S+my_reader\.wasm does not exist: build the plugin first/,
+    );
+    expect(test.stderr.match(/plugin my-reader/g)).toHaveLength(1);
+  });
+});
