@@ -9,8 +9,8 @@ import { loadJob } from '../config/load-job.js';
 import type { SecretLookup } from '../config/secret-lookup.js';
 import type { ResolvedJob } from '../config/types.js';
 import { parseYaml, type YamlSource } from '../config/yaml-source.js';
+import { refusedPlugin } from '../connectors/index.js';
 import { DativoError } from '../errors.js';
-import { refusedPlugin } from '../pipeline/connectors.js';
 import { createSecretLookup, createSecretManager } from '../secrets/index.js';
 import type { CommonOptions } from './options.js';
 

@@ -8,6 +8,7 @@ import { contractCommand } from './commands/contract.js';
 import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
+import { schemaCommand } from './commands/schema.js';
 import { startCommand } from './commands/start.js';
 import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     stateCommand(setExit),
     pluginCommand(setExit),
     workerCommand(setExit),
+    schemaCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }

@@ -1,11 +1,8 @@
 /**
- * Column types guessed from a sample of a CSV file's text, for `discover` and `contract init`:
- * the narrowest ODCS logical type every non-empty sample value fits. A guess to start a contract
+ * Column types guessed from sample values (the CSV source samples a file, host/sources/csv/infer.ts),
+ * for `discover` and `contract init`: the narrowest ODCS logical type every non-empty value fits. A guess to start a contract
  * from, not a rule: the contract a user edits and commits is what validates data.
  */
-import { parseCsvOptions } from '../sources/csv/options.js';
-import { readCsvFile } from '../sources/csv/read-file.js';
-
 export type InferredType = 'integer' | 'number' | 'boolean' | 'date' | 'timestamp' | 'string';
 
 export interface InferredColumn {
@@ -28,26 +25,4 @@ export function inferType(values: string[]): InferredType {
   if (values.length === 0) return 'string';
   for (const [type, re] of TESTS) if (values.every((v) => re.test(v))) return type;
   return 'string';
-}
-
-export async function inferCsvColumns(
-  file: string,
-  options: Record<string, unknown> = {},
-  sampleRows = 1000,
-): Promise<InferredColumn[]> {
-  const csv = parseCsvOptions(options);
-  for await (const { batch } of readCsvFile(file, { csv, batchSize: sampleRows })) {
-    return batch.schema.fields.map((field, i) => {
-      const col = batch.getChildAt(i);
-      const values: string[] = [];
-      let empty = false;
-      for (let r = 0; r < batch.numRows; r++) {
-        const v = col?.get(r);
-        if (v === null || v === undefined || String(v) === '') empty = true;
-        else values.push(String(v));
-      }
-      return { name: field.name, type: inferType(values), required: !empty && values.length > 0 };
-    });
-  }
-  return [];
 }

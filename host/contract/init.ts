@@ -7,11 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { inferCsvColumns } from './infer.js';
+import type { InferredColumn } from './infer.js';
 
-export async function contractFromCsv(file: string, opts: { name?: string } = {}): Promise<string> {
+/** `columns` come from a sample of `file` (host/sources/csv/infer.ts); `file` names the contract. */
+export function contractFromCsv(
+  file: string,
+  columns: InferredColumn[],
+  opts: { name?: string } = {},
+): string {
   const name = opts.name ?? path.basename(file, path.extname(file)).replace(/[^A-Za-z0-9_]/g, '_');
-  const columns = await inferCsvColumns(file);
   const doc = {
     apiVersion: 'v3.0.2',
     kind: 'DataContract',

@@ -4,6 +4,7 @@
  * so the source never reads further ahead than the sink can take.
  */
 import type { ResolvedJob } from '../config/types.js';
+import { openSink, openSource, resolveSink, targetLocation } from '../connectors/index.js';
 import { createValidator } from '../contract/validate.js';
 import { DativoError, formatLocation } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -12,13 +13,13 @@ import { createProgress } from '../observability/progress.js';
 import { createProgressLog } from '../observability/progress-log.js';
 import { startStage, traceRun, traceStep } from '../observability/tracing.js';
 import { masker } from '../secrets/masker.js';
+import { SimulatedCrash } from '../sinks/file-sink.js';
 import { newRunId } from '../sinks/run-id.js';
 import type { CommitRecord, CommitRequest, Sink } from '../sinks/sink.js';
 import type { Source, SourceState } from '../sources/source.js';
 import { acquireLock, createStateStore, reconcileState, stateFileOf } from '../state/index.js';
 import { deriveTags, tagsToKeyValue } from '../tags/index.js';
-import { createSink, createSource, targetLocation, writerPlugin } from './connectors.js';
-import { crashPointFromEnv, dieIfSimulatedCrash } from './crash-hook.js';
+import { faultHooks } from './faults.js';
 import { createRejectsFile, type RejectsFile } from './rejects-file.js';
 import { countByCode, exitCodeFor, filesOf, type RunReport, type RunStatus } from './report.js';
 
@@ -107,11 +108,11 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const openStage = startStage('open');
 
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
-    source = await createSource(job, batchSize);
+    source = await openSource(job, batchSize);
     // Filled once the source is open (its tags come from its catalog: column comments, keys);
     // the sink reads it when it starts its first file, after that.
     const kv: Record<string, string> = {};
-    sink = await createSink(job, { runId, kvMetadata: kv });
+    sink = await openSink(job, { runId, kvMetadata: kv });
     const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
     if (recovery.rolledForward.length > 0) {
@@ -208,7 +209,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const commitStage = startStage('commit');
     committing = true;
     const newState = source.checkpoint();
-    const crashAt = crashPointFromEnv();
+    const crashAt = faultHooks().crashAfter;
     const { record } = await sink.commit({
       state: newState,
       rejectsFile: await rejects.finish(),
@@ -227,7 +228,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     );
     return finish(report, summary.issuesTotal > 0 ? 'succeeded_with_warnings' : 'succeeded', started, log);
   } catch (err) {
-    dieIfSimulatedCrash(err);
+    if (err instanceof SimulatedCrash) faultHooks().onSimulatedCrash?.(err);
     report.errors.push(toReportError(err));
     // A commit that got as far as its record is rolled forward by the next start; otherwise drop staging.
     if (sink && !committing) await sink.abort(String(err)).catch(() => {});
@@ -287,19 +288,24 @@ function recordCommit(report: RunReport, record: CommitRecord): void {
   report.rows.written = record.rows;
 }
 
-/** Full refresh replaces files through the commit protocol; targets that commit otherwise refuse it. */
+/**
+ * Full refresh replaces files through the commit protocol; a target whose adapter row does not
+ * declare the capability (Iceberg tables, writer plugins) refuses it before anything is read.
+ */
 function refuseFullRefresh(job: ResolvedJob): void {
-  const by = writerPlugin(job)
-    ? 'a writer plugin'
-    : job.target.type === 'iceberg'
-      ? 'an Iceberg table'
-      : undefined;
-  if (by)
-    throw new DativoError(
-      'NOT_IMPLEMENTED',
-      `--full-refresh is not supported for ${by} yet (local and S3 targets only); nothing was read or written`,
-      { location: { file: job.file, keyPath: 'target_connector_path' } },
-    );
+  const sink = resolveSink(job);
+  if (sink.capabilities.fullRefresh) return;
+  const by =
+    sink.selectedBy === 'plugin'
+      ? 'a writer plugin'
+      : sink.capabilities.tables
+        ? 'an Iceberg table'
+        : `target ${sink.name}`;
+  throw new DativoError(
+    'NOT_IMPLEMENTED',
+    `--full-refresh is not supported for ${by} yet (local and S3 targets only); nothing was read or written`,
+    { location: { file: job.file, keyPath: 'target_connector_path' } },
+  );
 }
 
 /** "nothing new since …" in plain words: which commit, and where the state that says so lives. */

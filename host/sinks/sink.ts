@@ -45,6 +45,12 @@ export interface CommitRecord {
   replaces?: { runIds: string[]; keys: string[] };
 }
 
+/** What the pipeline gives every sink it opens. */
+export interface SinkSettings {
+  runId: string;
+  kvMetadata: Record<string, string>;
+}
+
 export interface SinkOpenContext {
   runId: string;
   job: string;

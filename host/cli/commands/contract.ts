@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { contractFromCsv } from '../../contract/init.js';
 import { DativoError } from '../../errors.js';
+import { inferCsvColumns } from '../../sources/csv/infer.js';
 import { printError, printLine } from '../output.js';
 
 interface InitOptions {
@@ -15,11 +16,12 @@ interface InitOptions {
 }
 
 async function init(opts: InitOptions): Promise<number> {
-  const text = await contractFromCsv(opts.from, opts.name ? { name: opts.name } : {}).catch((err) => {
+  const columns = await inferCsvColumns(opts.from).catch((err) => {
     throw err instanceof DativoError
       ? err
       : new DativoError('SOURCE_NOT_FOUND', `cannot read ${opts.from}: ${(err as Error).message}`);
   });
+  const text = contractFromCsv(opts.from, columns, opts.name ? { name: opts.name } : {});
   if (!opts.out) {
     process.stdout.write(text);
     return 0;

@@ -6,8 +6,8 @@
  * which the next run then starts from (re-reading everything and appending it to the target).
  */
 import { Command } from 'commander';
+import { openSink } from '../../connectors/index.js';
 import { createLogger } from '../../observability/logger.js';
-import { createSink } from '../../pipeline/connectors.js';
 import { newRunId } from '../../sinks/run-id.js';
 import { acquireLock, CACHED_COMMIT_KEY, createStateStore, readState } from '../../state/index.js';
 import { loadJobForCli } from '../load.js';
@@ -50,7 +50,7 @@ async function reset(opts: StateOptions): Promise<number> {
   const lock = await acquireLock(job.statePath);
   try {
     const runId = newRunId();
-    const sink = await createSink(job, { runId, kvMetadata: {} });
+    const sink = await openSink(job, { runId, kvMetadata: {} });
     await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: createLogger({ level: 'warn' }) });
     const { record } = await sink.commit({ state: {} });
     await createStateStore(job.statePath).write({ [CACHED_COMMIT_KEY]: record.runId });

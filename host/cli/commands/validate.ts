@@ -5,16 +5,16 @@ import { findJobFiles } from '../../config/find-jobs.js';
 import { checkJobReferences } from '../../config/job-references.js';
 import { loadRegistry } from '../../config/registry.js';
 import { parseYaml } from '../../config/yaml-source.js';
+import { resolveJob } from '../../connectors/index.js';
 import { DativoError, DativoErrors } from '../../errors.js';
-import { assertImplemented } from '../../pipeline/connectors.js';
 import { expandStreams } from '../../pipeline/run-streams.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
-function notRunnable(job: Parameters<typeof assertImplemented>[0]): string | undefined {
+function notRunnable(job: Parameters<typeof resolveJob>[0]): string | undefined {
   try {
-    assertImplemented(job);
+    resolveJob(job);
     return undefined;
   } catch (err) {
     if (err instanceof DativoError && err.code === 'NOT_IMPLEMENTED')

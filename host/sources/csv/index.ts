@@ -6,7 +6,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSource } from '../../config/types.js';
-import { inferCsvColumns } from '../../contract/infer.js';
 import { DativoError } from '../../errors.js';
 import { mergeBounded } from '../merge.js';
 import type {
@@ -18,6 +17,7 @@ import type {
   SourceState,
 } from '../source.js';
 import { type CsvFile, expandFiles } from './files.js';
+import { inferCsvColumns } from './infer.js';
 import { type CsvOptions, parseCsvOptions } from './options.js';
 import { readCsvFile, readHeader } from './read-file.js';
 import { fileEntry, isUnchanged } from './state.js';
