@@ -15,6 +15,8 @@ beforeAll(async () => {
   await cp(path.join(REPO, 'examples/quickstart'), path.join(dir, 'examples/quickstart'), {
     recursive: true,
   });
+  // The quickstart's contract lives under assets/ (its asset_path is relative to the job file).
+  await cp(path.join(REPO, 'assets/quickstart'), path.join(dir, 'assets/quickstart'), { recursive: true });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -23,7 +25,7 @@ describe('validate', () => {
     const job = (await readFile(path.join(dir, JOB), 'utf8'))
       .replace('source_connector: csv', 'source_connector: csvv')
       .replace('data/sales_orders.csv', 'data/no-such.csv')
-      .replace('contracts/sales_orders.yaml', 'contracts/no-such.yaml');
+      .replace('quickstart/sales_orders.yaml', 'quickstart/no-such.yaml');
     await writeFile(path.join(dir, 'examples/quickstart/bad.yaml'), job);
     const r = await runCli(['validate', '--config', 'examples/quickstart/bad.yaml'], { cwd: dir });
     expect(r.code).toBe(2);
@@ -33,7 +35,7 @@ describe('validate', () => {
     );
     expect(r.stderr).toMatch(/key source\.files\[0\]\.path: input file does not exist: data\/no-such\.csv/);
     expect(r.stderr).toMatch(
-      /key asset_path: the file named by asset_path does not exist: contracts\/no-such\.yaml/,
+      /key asset_path: the file named by asset_path does not exist: \.\.\/\.\.\/assets\/quickstart\/no-such\.yaml/,
     );
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
   });
@@ -47,7 +49,8 @@ describe('validate', () => {
 
 describe('readable output', () => {
   const bad = async (name: string, edit: (csv: string) => string, mode: 'strict' | 'warn') => {
-    const folder = path.join(dir, name);
+    // Beside the quickstart, so its asset_path (../../assets/quickstart/...) still resolves.
+    const folder = path.join(dir, 'examples', name);
     await cp(path.join(dir, 'examples/quickstart'), folder, { recursive: true });
     const csvFile = path.join(folder, 'data/sales_orders.csv');
     await writeFile(csvFile, edit(await readFile(csvFile, 'utf8')));
@@ -55,7 +58,7 @@ describe('readable output', () => {
       .replace('output/quickstart', `output/${name}`)
       .replace('schema_validation_mode: strict', `schema_validation_mode: ${mode}`);
     await writeFile(path.join(folder, 'job.yaml'), job);
-    return path.join(name, 'job.yaml');
+    return path.join('examples', name, 'job.yaml');
   };
 
   it('a strict error shows the offending value, masked for a pci field', async () => {

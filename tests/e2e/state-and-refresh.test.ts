@@ -15,6 +15,8 @@ beforeAll(async () => {
   await cp(path.join(REPO, 'examples/quickstart'), path.join(dir, 'examples/quickstart'), {
     recursive: true,
   });
+  // The quickstart's contract lives under assets/ (its asset_path is relative to the job file).
+  await cp(path.join(REPO, 'assets/quickstart'), path.join(dir, 'assets/quickstart'), { recursive: true });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
