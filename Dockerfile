@@ -10,6 +10,10 @@ ARG BASE_IMAGE=node:20-bookworm-slim
 FROM ${BASE_IMAGE}
 
 ENV NODE_ENV=production
+# Container defaults; the local CLI's defaults are relative to the working directory instead.
+ENV DATIVO_SECRETS_DIR=/secrets \
+    DATIVO_RUNNER_CONFIG=/data/configs/runner.yaml \
+    DATIVO_METRICS_HOST=0.0.0.0
 WORKDIR /opt/dativo
 
 COPY package.json package-lock.json ./

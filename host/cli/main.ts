@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { catalogCommand } from './commands/catalog-serve.js';
 import { checkCommand } from './commands/check.js';
 import { consoleCommand } from './commands/console.js';
+import { contractCommand } from './commands/contract.js';
 import { discoverCommand } from './commands/discover.js';
 import { icebergCommand } from './commands/iceberg-expire.js';
 import { pluginCommand } from './commands/plugin.js';
@@ -13,6 +14,7 @@ import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
 import { schemaCommand } from './commands/schema.js';
 import { startCommand } from './commands/start.js';
+import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
 import { UsageError } from './options.js';
@@ -48,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     validateCommand(setExit),
     checkCommand(setExit),
     discoverCommand(setExit),
+    contractCommand(setExit),
     startCommand(setExit),
+    stateCommand(setExit),
     pluginCommand(setExit),
     workerCommand(setExit),
     runsCommand(setExit),

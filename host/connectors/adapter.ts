@@ -25,6 +25,8 @@ export interface SinkCapabilities {
   check: boolean;
   /** Tables (Iceberg) rather than files under a prefix. */
   tables: boolean;
+  /** `run --full-refresh`: the commit replaces the job's earlier files (file-based commit protocol). */
+  fullRefresh: boolean;
 }
 
 export interface SourceContext {

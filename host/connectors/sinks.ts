@@ -43,7 +43,7 @@ function objectStoreSink(name: 's3' | 'minio'): SinkAdapter {
     kind: 'sink',
     selectedBy: 'connector',
     configSchema: objectStoreConnection,
-    capabilities: { check: true, tables: false },
+    capabilities: { check: true, tables: false, fullRefresh: true },
     async open({ job, runId, kvMetadata }) {
       return (await import('../sinks/s3/index.js')).createS3Sink(job, { runId, kvMetadata });
     },
@@ -62,7 +62,7 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     kind: 'sink',
     selectedBy: 'connector',
     configSchema: localConnection,
-    capabilities: { check: true, tables: false },
+    capabilities: { check: true, tables: false, fullRefresh: true },
     async open({ job, kvMetadata }) {
       return (await import('../sinks/local/index.js')).createLocalSink(job, { kvMetadata });
     },
@@ -76,7 +76,7 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     kind: 'sink',
     selectedBy: 'connector',
     configSchema: icebergConnection,
-    capabilities: { check: false, tables: true },
+    capabilities: { check: false, tables: true, fullRefresh: false },
     async open(ctx) {
       return (await import('../sinks/iceberg/index.js')).createIcebergSink(ctx.job, ctx);
     },
@@ -94,7 +94,7 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     kind: 'sink',
     selectedBy: 'plugin',
     configSchema: passThrough,
-    capabilities: { check: true, tables: false },
+    capabilities: { check: true, tables: false, fullRefresh: false },
     async open({ job, runId, logger }) {
       const [plugins, { createPluginOutputSink }, { createLocalStore }, { localTargetRoot }, tracing] =
         await Promise.all([

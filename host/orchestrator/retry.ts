@@ -2,8 +2,11 @@
  * The job's retry_config applied to one finished attempt (the original's rule, spec §14): retry when
  * the attempt failed, its exit code is one of `retryable_exit_codes` and, when
  * `retryable_error_patterns` are given, one of them (a regular expression) matches an error line
- * `[CODE] location: message`. An interrupted or cancelled attempt is never retried, nor is one that
- * committed (exit 1 means "finished with warnings": its data is in).
+ * `[CODE] location: message`. Without patterns, an attempt that failed only for deterministic reasons
+ * (a bad config, a contract violation, a missing file: the same input fails the same way again) is
+ * not retried; configuring `retryable_error_patterns` hands that decision to the patterns.
+ * An interrupted or cancelled attempt is never retried, nor is one that committed (exit 1 means
+ * "finished with warnings": its data is in).
  * The delay before retry n (1-based) is initial × multiplier^(n-1) seconds, capped at the maximum.
  */
 import type { RetryConfig } from '../config/types.js';
@@ -23,10 +26,33 @@ function matches(pattern: string, line: string): boolean {
   }
 }
 
+/** Error codes whose cause does not go away by waiting: retrying them only repeats the failure. */
+export const DETERMINISTIC_ERROR_CODES: ReadonlySet<string> = new Set([
+  'CONFIG_INVALID',
+  'CONFIG_NOT_FOUND',
+  'YAML_SYNTAX',
+  'VARIABLE_UNSET',
+  'REGISTRY_INVALID',
+  'NOT_IMPLEMENTED',
+  'SECRET_NOT_FOUND',
+  'STATE_CORRUPT',
+  'SOURCE_NOT_FOUND',
+  'CSV_PARSE',
+  'VALIDATION_FAILED',
+  'PLUGIN_DENIED',
+  'PLUGIN_VERSION_INCOMPATIBLE',
+  'AUTHENTICATION_FAILED',
+  'TOOLCHAIN_MISSING',
+]);
+
 export function isRetryable(retry: RetryConfig, result: AttemptResult): boolean {
   if (result.status !== 'failed') return false;
   if (!retry.retryableExitCodes.includes(result.exitCode)) return false;
-  if (retry.retryableErrorPatterns.length === 0) return true;
+  if (retry.retryableErrorPatterns.length === 0)
+    return (
+      result.errors.length === 0 ||
+      result.errors.some((e) => e.retryable || !DETERMINISTIC_ERROR_CODES.has(e.code))
+    );
   const lines = errorLines(result);
   return retry.retryableErrorPatterns.some((p) => lines.some((l) => matches(p, l)));
 }

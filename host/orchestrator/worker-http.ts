@@ -7,12 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { METRICS_CONTENT_TYPE, metricsText } from '../observability/metrics.js';
 
 export interface MetricsServer {
+  /** The address actually bound (127.0.0.1 unless told otherwise: /metrics has no token). */
+  readonly address: string;
   readonly port: number;
   readonly url: string;
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<MetricsServer> {
+export async function startMetricsServer(port: number, host = '127.0.0.1'): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && url === '/metrics') {
@@ -40,9 +42,10 @@ export async function startMetricsServer(port: number, host = '0.0.0.0'): Promis
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  const actual = (server.address() as AddressInfo).port;
+  const { port: actual, address } = server.address() as AddressInfo;
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
+    address,
     port: actual,
     url: `http://${shown}:${actual}/metrics`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -31,6 +31,8 @@ export interface RunReport {
   rows: { read: number; written: number; invalid: number };
   bytes: { read: number; written: number };
   files: { key: string; rows: number; bytes: number }[];
+  /** Key of the rejected rows (JSON lines) under the target location, when rows were rejected. */
+  rejectsKey?: string;
   validation?: {
     mode: 'strict' | 'warn';
     issuesTotal: number;
@@ -41,6 +43,8 @@ export interface RunReport {
   tags?: Record<string, string>;
   recovery?: { rolledForward: string[]; cleaned: string[] };
   state?: Record<string, unknown>;
+  /** For `nothing_new`: the commit the source found nothing newer than, and the state file. */
+  since?: { runId?: string; committedAt?: string; statePath: string };
   /** Whole process (main thread and workers): what the run cost. */
   resources?: { peakRssMb: number; cpuUserMs: number; cpuSystemMs: number };
   errors: { code: string; message: string; location?: string; retryable: boolean }[];

@@ -4,12 +4,13 @@
  * so the source never reads further ahead than the sink can take.
  */
 import type { ResolvedJob } from '../config/types.js';
-import { openSink, openSource, targetLocation } from '../connectors/index.js';
+import { openSink, openSource, resolveSink, targetLocation } from '../connectors/index.js';
 import { createValidator } from '../contract/validate.js';
 import { DativoError, formatLocation } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { recordRunReport } from '../observability/metrics.js';
 import { createProgress, knownSourceBytes } from '../observability/progress.js';
+import { createProgressLog } from '../observability/progress-log.js';
 import { startStage, traceRun, traceStep } from '../observability/tracing.js';
 import { masker } from '../secrets/masker.js';
 import { SimulatedCrash } from '../sinks/file-sink.js';
@@ -28,6 +29,11 @@ export interface RunOptions {
   /** Rows per batch between source and sink. */
   batchSize?: number;
   progress?: boolean;
+  /**
+   * Re-read everything (state ignored) and replace the job's earlier data in the target with this
+   * run's, in the commit itself. Local and S3 targets; Iceberg and writer plugins are refused.
+   */
+  fullRefresh?: boolean;
   /** The job's lock (default: the pid lock file beside the state file); queue workers lock in Redis. */
   lock?: (job: ResolvedJob) => Promise<{ release(): Promise<void> }>;
 }
@@ -97,6 +103,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
   let committing = false;
   let rejects: RejectsFile | undefined;
   try {
+    if (opts.fullRefresh) refuseFullRefresh(job);
     lock = await (opts.lock ?? ((j: ResolvedJob) => acquireLock(j.statePath)))(job);
     const openStage = startStage('open');
 
@@ -121,7 +128,8 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
       );
     }
     const stateStore = createStateStore(job.statePath);
-    const state: SourceState = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
+    const reconciled = await reconcileState(await stateStore.read(), recovery.latest, stateStore);
+    const state: SourceState = opts.fullRefresh ? {} : reconciled;
 
     await source.open({ state, logger: log, signal: opts.signal, batchSize });
     noteSandbox(report, source, log);
@@ -143,6 +151,10 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     if (source.nothingNew?.()) {
       await sink.abort('nothing new');
       report.state = state;
+      report.since = {
+        ...(recovery.latest ? { runId: recovery.latest.runId, committedAt: recovery.latest.createdAt } : {}),
+        statePath: job.statePath,
+      };
       return finish(report, 'nothing_new', started, log);
     }
 
@@ -150,6 +162,10 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     rejects = createRejectsFile(runId);
     const total = opts.progress ? await knownSourceBytes(job.source.files.map((f) => f.path)) : undefined;
     const progress = createProgress(job.name, total, opts.progress ?? false);
+    // No terminal, no bar: a log line every few seconds instead.
+    const progressLog = createProgressLog(log, {
+      enabled: (opts.progress ?? false) && !process.stderr.isTTY,
+    });
     const extractStart = Date.now();
     const extractStage = startStage('extract');
     let strictFailed = false;
@@ -169,6 +185,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
           report.rows.written += result.batch.numRows;
         }
         progress.update(report.rows.read, report.bytes.read);
+        progressLog.update(report.rows.read, report.bytes.read);
       }
     } finally {
       progress.stop();
@@ -203,6 +220,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const { record } = await sink.commit({
       state: newState,
       rejectsFile: await rejects.finish(),
+      ...(opts.fullRefresh ? { replace: true } : {}),
       ...(crashAt ? { _crashAfter: crashAt } : {}),
     } as CommitRequest);
     committing = false;
@@ -251,13 +269,17 @@ function noteSandbox(report: RunReport, source: Source, log: Logger): void {
 }
 
 function strictFailure(
-  firstIssues: { line?: number; field: string; rule: string; message: string }[],
+  firstIssues: { line?: number; field: string; rule: string; message: string; value?: string }[],
   total: number,
   rows: number,
 ) {
   const shown = firstIssues
     .slice(0, 10)
-    .map((i) => `  line ${i.line ?? '?'}, field ${i.field}: ${i.message} [${i.rule}]`)
+    // The value is already masked (***) when the field's classification is sensitive.
+    .map(
+      (i) =>
+        `  line ${i.line ?? '?'}, field ${i.field}: ${i.message} [${i.rule}]${i.value !== undefined ? ` (value ${JSON.stringify(i.value)})` : ''}`,
+    )
     .join('\n');
   const more = total > 10 ? `\n  ... and ${total - 10} more (see the run report)` : '';
   return new DativoError(
@@ -268,8 +290,36 @@ function strictFailure(
 
 function recordCommit(report: RunReport, record: CommitRecord): void {
   report.files = filesOf(record);
+  if (record.rejectsKey) report.rejectsKey = record.rejectsKey;
   report.bytes.written = record.bytes;
   report.rows.written = record.rows;
+}
+
+/**
+ * Full refresh replaces files through the commit protocol; a target whose adapter row does not
+ * declare the capability (Iceberg tables, writer plugins) refuses it before anything is read.
+ */
+function refuseFullRefresh(job: ResolvedJob): void {
+  const sink = resolveSink(job);
+  if (sink.capabilities.fullRefresh) return;
+  const by =
+    sink.selectedBy === 'plugin'
+      ? 'a writer plugin'
+      : sink.capabilities.tables
+        ? 'an Iceberg table'
+        : `target ${sink.name}`;
+  throw new DativoError(
+    'NOT_IMPLEMENTED',
+    `--full-refresh is not supported for ${by} yet (local and S3 targets only); nothing was read or written`,
+    { location: { file: job.file, keyPath: 'target_connector_path' } },
+  );
+}
+
+/** "nothing new since …" in plain words: which commit, and where the state that says so lives. */
+export function nothingNewText(report: Pick<RunReport, 'since'>): string {
+  const s = report.since;
+  const commit = s?.runId ? `the last commit (run ${s.runId}, ${s.committedAt})` : 'the saved state';
+  return `nothing new since ${commit}; state: ${s?.statePath ?? 'none'}`;
 }
 
 function finish(report: RunReport, status: RunStatus, started: number, log: Logger): RunReport {
@@ -292,7 +342,7 @@ function finish(report: RunReport, status: RunStatus, started: number, log: Logg
       rows: report.rows,
       duration_ms: report.durationsMs.total,
     },
-    `job ${status}`,
+    status === 'nothing_new' ? nothingNewText(report) : `job ${status}`,
   );
   return report;
 }

@@ -193,7 +193,8 @@ export function readVerifiedEntry(loaded: LoadedPlugin): Uint8Array {
   if (!existsSync(entryPath)) {
     throw new DativoError(
       'CONFIG_NOT_FOUND',
-      `plugin ${manifest.name}: entry file ${entryPath} does not exist`,
+      // The location already names the plugin; the hint covers the usual cause (not built yet).
+      `entry file ${entryPath} does not exist: build the plugin first (dativo plugin build)`,
       {
         location: { plugin: manifest.name },
       },

@@ -14,7 +14,8 @@ export interface FilesystemSecretManagerOptions {
 }
 
 /** The original's default (`--secrets-dir /secrets`). */
-export const DEFAULT_SECRETS_DIR = '/secrets';
+/** Relative to the working directory; containers set DATIVO_SECRETS_DIR=/secrets. */
+export const DEFAULT_SECRETS_DIR = 'secrets';
 
 export function createFilesystemSecretManager(options: FilesystemSecretManagerOptions = {}): SecretManager {
   const root = options.secrets_dir ?? DEFAULT_SECRETS_DIR;

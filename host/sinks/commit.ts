@@ -97,6 +97,9 @@ export async function completeCommit(
   }
   if (record.rejectsKey)
     await publishIdempotent(store, keys.stagingRejects(record.runId), record.rejectsKey, record.runId);
+  // Full refresh: the replaced data goes only once the new data is in place (delete is idempotent).
+  for (const key of record.replaces?.keys ?? []) await store.delete(key);
+  for (const runId of record.replaces?.runIds ?? []) await store.delete(keys.commitRecord(runId));
   const done: CommitRecord = { ...record, status: 'done' };
   await store.putBytes(keys.commitRecord(record.runId), json(done));
   await deleteStaging(store, record.runId);
@@ -168,6 +171,20 @@ export async function recover(
   const latest = done[done.length - 1];
   if (latest) report.latest = latest;
   return report;
+}
+
+/** What a full refresh replaces: every done commit of this job, with its data and rejects keys. */
+export async function replacedBy(store: ObjectStore, who: JobIdentity): Promise<CommitRecord['replaces']> {
+  const runIds: string[] = [];
+  const replaced: string[] = [];
+  for (const key of await store.list(keys.commitsPrefix)) {
+    if (!key.endsWith('.json')) continue;
+    const r = await parseRecord(store, key);
+    if (!r || r.job !== who.job || r.tenant !== who.tenant || r.status !== 'done') continue;
+    runIds.push(r.runId);
+    replaced.push(...r.files.map((f) => f.key), ...(r.rejectsKey ? [r.rejectsKey] : []));
+  }
+  return { runIds, keys: replaced };
 }
 
 /** Delete a run's staging unless a record covers it (then recovery must roll it forward). */

@@ -11,7 +11,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Compression } from '../config/types.js';
 import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { beginRun, completeCommit, dropStaging, writeCommitRecord } from './commit.js';
+import { beginRun, completeCommit, dropStaging, replacedBy, writeCommitRecord } from './commit.js';
 import { assignFieldIds, type FieldIdMap, loadFieldIds, saveFieldIds } from './field-ids.js';
 import { assertRunId, dataFileKey, ingestDateOf, keys, type TableLayout } from './layout.js';
 import { batchToIpc, rebatch, schemaSignature, withFieldIds } from './parquet/arrow.js';
@@ -311,6 +311,7 @@ export function createFileSink(
         bytes: files.reduce((n, f) => n + f.bytes, 0),
         state: req.state,
         ...(rejects ? { rejectsKey: keys.rejects(id) } : {}),
+        ...(req.replace ? { replaces: await replacedBy(store, { job: c.job, tenant: c.tenant }) } : {}),
       };
       if (req._crashAfter === 'staged') throw new SimulatedCrash('staged');
       await writeCommitRecord(store, record);
@@ -344,7 +345,12 @@ export function createFileSink(
         return;
       }
       const dropped = await dropStaging(store, ctx.runId);
-      log?.info({ runId: ctx.runId, reason, dropped }, 'aborted; staging removed');
+      // "nothing new" is a normal outcome, not a failure: only debug output mentions the cleanup.
+      const level = reason === 'nothing new' ? 'debug' : 'info';
+      log?.[level](
+        { runId: ctx.runId, reason, dropped },
+        'run ended without a commit; its staging was removed',
+      );
     },
 
     staged() {

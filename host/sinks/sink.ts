@@ -37,6 +37,12 @@ export interface CommitRecord {
   state: SourceState;
   /** Rejects report key, if any rows were rejected. */
   rejectsKey?: string;
+  /**
+   * A full refresh: the earlier done commits of this job whose files this commit replaces. They are
+   * deleted after this commit's files are published and before it is marked done, so a crash in
+   * between is finished by roll-forward like any other commit.
+   */
+  replaces?: { runIds: string[]; keys: string[] };
 }
 
 /** What the pipeline gives every sink it opens. */
@@ -67,6 +73,8 @@ export interface RecoveryReport {
 
 export interface CommitRequest {
   state: SourceState;
+  /** Full refresh: this commit replaces every earlier commit's data of the job. */
+  replace?: boolean;
   /** A local JSON-lines file of rejected rows, published as `_rejects/<run-id>.jsonl` at commit. */
   rejectsFile?: string;
 }

@@ -75,3 +75,20 @@ it('without write permission the run fails cleanly (exit 2), not with a crash', 
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/NotCapable|permission|write access/i);
 });
+
+it('`deno task dativo` (deno.json) runs the CLI with the deno that npm ci installs', () => {
+  // Through node_modules/.bin/deno, as `npx deno task …` or a PATH with node_modules/.bin finds it.
+  const r = spawnSync(
+    path.join(REPO, 'node_modules/.bin/deno'),
+    ['task', 'dativo', 'validate', '--config', 'tests/fixtures/jobs/person.yaml'],
+    {
+      cwd: REPO,
+      env: cliEnv({ OUT_DIR: path.join(tmp, 'out3'), DENO_DIR: path.join(tmp, 'deno-cache'), NO_COLOR: '1' }),
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  expect(r.stderr).not.toContain('SyntaxError');
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).toContain('person.yaml: valid (csv → local');
+});

@@ -4,6 +4,14 @@ import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine } from '../output.js';
 
+/** `file  sales_orders` and, when the source knows them, one `  column  type` line per column. */
+function describeObject(o: { name: string; type: string; columns?: unknown }): string {
+  const cols = Array.isArray(o.columns) ? (o.columns as { name: string; type?: string }[]) : [];
+  const width = Math.max(0, ...cols.map((c) => c.name.length));
+  const lines = cols.map((c) => `  ${c.name.padEnd(width)}  ${c.type ?? '?'}`);
+  return [`${o.type}\t${o.name}${cols.length ? ` (${cols.length} columns)` : ''}`, ...lines].join('\n');
+}
+
 export function discoverCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('discover')
     .description("List the objects (files, streams, tables) a job's source offers")
@@ -15,7 +23,7 @@ export function discoverCommand(setExit: (code: number) => void): Command {
       resolveJob(job);
       const result = await (await openSource(job, 1024)).discover();
       if (opts.json) printJson({ ...result, count: result.objects.length });
-      else for (const o of result.objects) printLine(`${o.type}\t${o.name}`);
+      else for (const o of result.objects) printLine(describeObject(o));
       setExit(0);
     } catch (err) {
       printError(err, opts.verbose ?? false);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { initPlugin, LANGUAGES, type PluginLanguage } from '../../plugin-dev/scaffold.js';
+import { launcherCommand } from '../launcher.js';
 import { printError, printJson, printLine } from '../output.js';
 
 export function pluginInitCommand(setExit: (code: number) => void): Command {
@@ -23,7 +24,8 @@ export function pluginInitCommand(setExit: (code: number) => void): Command {
           else {
             printLine(`created ${opts.lang} plugin ${name} in ${res.dir} (${res.files.length} files)`);
             const rel = path.relative(process.cwd(), res.dir) || '.';
-            printLine(`next: dativo plugin build ${rel} && dativo plugin test ${rel}`);
+            const dativo = launcherCommand();
+            printLine(`next: ${dativo} plugin build ${rel} && ${dativo} plugin test ${rel}`);
           }
           setExit(0);
         } catch (err) {

@@ -6,25 +6,48 @@ import { writeMetricsFile } from '../../observability/metrics.js';
 import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
-import { toReportError } from '../../pipeline/run-job.js';
+import { nothingNewText, toReportError } from '../../pipeline/run-job.js';
 import { runStreams } from '../../pipeline/run-streams.js';
 import { recordCliRun } from '../../store/recorder.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, storeOption, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
-function summaryLine(r: RunReport): string {
+/** Warn mode: where the rejected rows are and the most frequent problems, after the summary. */
+function warningsText(r: RunReport): string {
+  if (r.status !== 'succeeded_with_warnings') return '';
+  const where = r.rejectsKey
+    ? `\n  rejected rows: ${r.target.location ? `${r.target.location}/` : ''}${r.rejectsKey}`
+    : '';
+  const top = [...(r.validation?.counts ?? [])]
+    .sort((a, b) => b.count - a.count)
+    .slice(0, 5)
+    .map((c) => `${c.field} ${c.rule} ×${c.count}`)
+    .join(', ');
+  return `${where}${top ? `\n  top problems: ${top}` : ''}`;
+}
+
+function summaryLine(r: RunReport, file: string): string {
+  if (r.status === 'nothing_new')
+    return `${r.job}: ${nothingNewText(r)} (exit 0; \`dativo state show --config ${file}\` shows it)`;
   const err = r.errors[0];
   const tail = err ? `: [${err.code}] ${err.location ? `${err.location}: ` : ''}${err.message}` : '';
   return (
     `${r.job}: ${r.status} (exit ${r.exitCode}) — ${r.rows.written} rows written, ` +
     `${r.rows.invalid} invalid, ${r.files.length} file(s)${r.target.location ? ` → ${r.target.location}` : ''}, ` +
-    `${r.durationsMs.total} ms${tail}`
+    `${r.durationsMs.total} ms${tail}${warningsText(r)}`
   );
 }
 
-async function runOne(file: string, opts: CommonOptions & { store?: string }): Promise<number> {
-  const logger = createLogger({ level: opts.verbose ? 'debug' : undefined });
+interface RunFlags extends CommonOptions {
+  fullRefresh?: boolean;
+}
+
+async function runOne(file: string, opts: RunFlags & { store?: string }): Promise<number> {
+  const logger = createLogger({
+    level: opts.verbose ? 'debug' : opts.quiet ? 'warn' : undefined,
+    ...(opts.logFormat ? { format: opts.logFormat } : {}),
+  });
   const interrupt = onInterrupt();
   const history = await recordCliRun(opts, logger);
   try {
@@ -32,14 +55,19 @@ async function runOne(file: string, opts: CommonOptions & { store?: string }): P
     resolveJob(job);
     await history.started(job);
     // The job's own logging level applies unless --verbose asks for everything.
-    if (!opts.verbose)
+    if (!opts.verbose && !opts.quiet)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
-    const report = await runStreams(job, { logger, signal: interrupt.signal, progress: !opts.json });
+    const report = await runStreams(job, {
+      logger,
+      signal: interrupt.signal,
+      progress: !opts.json && !opts.quiet,
+      ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+    });
     await history.finished(report);
     if (opts.json) printJson(report);
-    else printLine(summaryLine(report));
+    else if (!opts.quiet || report.exitCode !== 0) printLine(summaryLine(report, file));
     // A failed run always explains itself on stderr, also when stdout carries the JSON report.
-    if (report.exitCode === 2 && opts.json) printLine(summaryLine(report));
+    if (report.exitCode === 2 && opts.json) printLine(summaryLine(report, file));
     return report.exitCode;
   } catch (err) {
     await history.failed(err, file);
@@ -71,6 +99,10 @@ export function runCommand(setExit: (code: number) => void): Command {
       'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
     )
     .addOption(storeOption())
+    .option(
+      '--full-refresh',
+      "ignore the saved state, re-read everything and replace the job's earlier data in the target in the same commit (local and S3 targets)",
+    )
     .hook('preAction', async (c) => {
       const url = c.opts().otlpEndpoint as string | undefined;
       tracing = await startTracing(url ? { endpoint: url } : {});
@@ -80,7 +112,7 @@ export function runCommand(setExit: (code: number) => void): Command {
       if (file) await writeMetricsFile(file);
       await tracing?.shutdown();
     });
-  withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
+  withJobOptions(cmd, { jobDir: true }).action(async (opts: RunFlags) => {
     requireOneOf(opts, true);
     if (opts.config) return setExit(await runOne(opts.config, opts));
     const files = await findJobFiles(opts.jobDir!);

@@ -192,9 +192,10 @@ export function startCommand(setExit: (code: number) => void): Command {
       'orchestrated (a service, until SIGTERM) or oneshot (every enabled schedule once); default: runner.mode',
     )
     .addOption(
+      // Relative to the working directory; the container image sets DATIVO_RUNNER_CONFIG.
       new Option('--runner-config <file>', 'runner config (YAML)')
         .env('DATIVO_RUNNER_CONFIG')
-        .default('/app/configs/runner.yaml'),
+        .default('configs/runner.yaml'),
     )
     .option('--api-host <host>', 'address the API listens on (default: api.host, 127.0.0.1)')
     .option('--api-port <port>', 'API port, 0 for any free one (default: api.port, 8080)')

@@ -1,7 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command } from 'commander';
 import { findJobFiles } from '../../config/find-jobs.js';
+import { checkJobReferences } from '../../config/job-references.js';
+import { loadRegistry } from '../../config/registry.js';
+import { parseYaml } from '../../config/yaml-source.js';
 import { resolveJob } from '../../connectors/index.js';
-import { DativoError } from '../../errors.js';
+import { DativoError, DativoErrors } from '../../errors.js';
 import { expandStreams } from '../../pipeline/run-streams.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
@@ -18,13 +23,48 @@ function notRunnable(job: Parameters<typeof resolveJob>[0]): string | undefined 
   }
 }
 
-/** Config only, no I/O beyond reading the config files: schemas, registry rules, variables, paths. */
+/** Problems the loader does not look for (connector names, input files), found on the raw file. */
+async function referenceProblems(file: string): Promise<DativoError[]> {
+  try {
+    const doc = parseYaml(await readFile(file, 'utf8'), path.resolve(file));
+    return checkJobReferences(doc, await loadRegistry(), process.cwd());
+  } catch {
+    return []; // an unreadable or broken file is reported by the loader, with its position
+  }
+}
+
+/** The loader's problems and the reference problems, as one error listing each once. */
+function together(loadError: unknown, more: DativoError[]): unknown {
+  const found =
+    loadError instanceof DativoErrors
+      ? loadError.errors
+      : loadError instanceof DativoError
+        ? [loadError]
+        : [];
+  if (loadError !== undefined && found.length === 0) return loadError; // not a user error: as is
+  const seen = new Set(found.map((e) => e.message));
+  const line = (e: DativoError) => e.location?.line ?? 0;
+  const all = [...found, ...more.filter((e) => !seen.has(e.message))].sort((a, b) => line(a) - line(b));
+  return all.length === 1 ? all[0] : new DativoErrors(all);
+}
+
+/**
+ * Config only, no I/O beyond reading the config files and checking that input files exist:
+ * schemas, registry rules, connector names, variables, paths. Every problem is reported at once.
+ */
 async function validateOne(
   file: string,
   opts: CommonOptions,
 ): Promise<{ file: string; ok: boolean; error?: string; notice?: string }> {
+  const more = await referenceProblems(file);
   try {
-    const job = await loadJobForCli(file, opts, false);
+    let job: Awaited<ReturnType<typeof loadJobForCli>>;
+    try {
+      job = await loadJobForCli(file, opts, false);
+    } catch (err) {
+      throw together(err, more);
+    }
+    if (more.length > 0) throw together(undefined, more);
     // A multi-stream job is valid when every stream's contract is: the same expansion `run` does.
     const streams = await expandStreams(job);
     const contracts = (streams ?? [job]).map((j) => `${j.contract.name} v${j.contract.version}`);

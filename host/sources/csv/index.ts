@@ -2,6 +2,7 @@
  * The native CSV source: files by list or glob, streamed through a byte-level parser into Arrow
  * utf8 batches (the contract layer coerces types), with `file_modified_time` incremental state.
  */
+
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSource } from '../../config/types.js';
@@ -16,6 +17,7 @@ import type {
   SourceState,
 } from '../source.js';
 import { type CsvFile, expandFiles } from './files.js';
+import { inferCsvColumns } from './infer.js';
 import { type CsvOptions, parseCsvOptions } from './options.js';
 import { readCsvFile, readHeader } from './read-file.js';
 import { fileEntry, isUnchanged } from './state.js';
@@ -126,7 +128,10 @@ export function createCsvSource(source: ResolvedSource, opts: CsvSourceOptions =
           path: f.path,
           size: f.size,
           modified: new Date(Math.floor(f.mtimeMs)).toISOString(),
-          columns: columns.map((name) => ({ name, type: 'string' })),
+          // Types guessed from a sample; a headerless file keeps the names it was given.
+          columns: !csv.header
+            ? columns.map((name) => ({ name, type: 'string' }))
+            : (await inferCsvColumns(f.path, source.options)).map(({ name, type }) => ({ name, type })),
         });
       }
       return {

@@ -200,19 +200,19 @@ describe('check() and discover()', () => {
     });
   });
 
-  it('discover() lists each file with its header columns', async () => {
+  it('discover() lists each file with its header columns and types inferred from a sample', async () => {
     const dir = tmpDir();
     mkdirSync(path.join(dir, 'in'));
-    write(path.join(dir, 'in'), 'x.csv', 'id,"na,me",\n1,2,3\n');
+    write(path.join(dir, 'in'), 'x.csv', 'id,"na,me",\n1,ab,2024-01-31\n');
     const d = await createCsvSource(csvSource([path.join(dir, 'in', '*.csv')])).discover();
     expect(d.objects).toHaveLength(1);
     expect(d.objects[0]).toMatchObject({
       name: 'x',
       type: 'file',
       columns: [
-        { name: 'id', type: 'string' },
+        { name: 'id', type: 'integer' },
         { name: 'na,me', type: 'string' },
-        { name: 'column_3', type: 'string' },
+        { name: 'column_3', type: 'date' },
       ],
     });
     expect(d.metadata).toMatchObject({ format: 'csv', delimiter: ',', header: true, encoding: 'utf-8' });

@@ -105,6 +105,16 @@ describe('retry policy', () => {
     );
   });
 
+  it('without patterns, retries only failures that waiting can fix', () => {
+    expect(isRetryable(retry, failed('VALIDATION_FAILED', 'strict validation failed'))).toBe(false);
+    expect(isRetryable(retry, failed('CONFIG_INVALID', 'unknown key'))).toBe(false);
+    expect(isRetryable(retry, failed('SOURCE_NOT_FOUND', 'no such file'))).toBe(false);
+    expect(isRetryable(retry, failed('WRITE_FAILED', 'bucket unreachable'))).toBe(true);
+    // Configured patterns decide, even for a code that is deterministic by default.
+    const configured = { ...retry, retryableErrorPatterns: ['SOURCE_NOT_FOUND'] };
+    expect(isRetryable(configured, failed('SOURCE_NOT_FOUND', 'no such file'))).toBe(true);
+  });
+
   it('never retries a run that committed or was interrupted', () => {
     expect(
       isRetryable(
