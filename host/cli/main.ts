@@ -3,6 +3,7 @@
  * "nothing new"), 1 finished with warn-mode validation errors, 2 failed.
  */
 import { Command, CommanderError } from 'commander';
+import { unknownCommandMessage } from './command-path.js';
 import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
@@ -13,7 +14,22 @@ import { workerCommand } from './commands/worker.js';
 import { UsageError } from './options.js';
 import { printError } from './output.js';
 
+/**
+ * A reader that stops early (`dativo discover --help | head -1`) closes our stdout: that is the
+ * reader's choice, not our failure, so the process ends quietly (exit 0) instead of with an
+ * unhandled EPIPE trace.
+ */
+function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = code;
@@ -34,6 +50,11 @@ export async function main(argv: string[]): Promise<number> {
     workerCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
+  }
+  const unknown = unknownCommandMessage(program, argv.slice(2));
+  if (unknown) {
+    process.stderr.write(`error: ${unknown}\n`);
+    return 2;
   }
   try {
     await program.parseAsync(argv);

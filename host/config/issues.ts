@@ -104,7 +104,8 @@ function suggest(key: string, known: readonly string[]): string {
     : '';
 }
 
-function distance(a: string, b: string): number {
+/** Edit distance (Levenshtein), for "did you mean" hints. */
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0] ?? 0;

@@ -108,6 +108,8 @@ export function createFileSink(
   const closing: Promise<StagedFile>[] = [];
   const staged: StagedFile[] = [];
   const tempFiles = new Set<string>();
+  /** The run's folder in the temp dir (stores without local paths), removed at commit or abort. */
+  let runTempDir: string | undefined;
   const uploads = new Set<GrowingFileUpload>();
 
   const runId = (): string => {
@@ -134,6 +136,7 @@ export function createFileSink(
     else {
       const dir = path.join(opts.tempDir ?? os.tmpdir(), `dativo-${runId()}`);
       await fsp.mkdir(dir, { recursive: true });
+      runTempDir = dir;
       localPath = path.join(dir, `${id}.parquet.part`);
       tempFiles.add(localPath);
     }
@@ -229,6 +232,14 @@ export function createFileSink(
     return [...staged].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   };
 
+  /** Leaves nothing in the temp dir, whether the run committed or not. */
+  const removeTemp = async (): Promise<void> => {
+    for (const t of tempFiles) await fsp.rm(t, { force: true });
+    tempFiles.clear();
+    if (runTempDir) await fsp.rm(runTempDir, { recursive: true, force: true });
+    runTempDir = undefined;
+  };
+
   const stopEncoder = async (): Promise<void> => {
     const e = encoder;
     encoder = undefined;
@@ -290,6 +301,7 @@ export function createFileSink(
         throw fail(e, 'finishing Parquet files failed');
       } finally {
         await stopEncoder();
+        await removeTemp();
       }
       finished = true;
       // The map goes first: every recorded file's ids are then in it, and roll-forward never
@@ -332,8 +344,7 @@ export function createFileSink(
       uploads.clear();
       await Promise.allSettled(closing);
       open.clear();
-      for (const t of tempFiles) await fsp.rm(t, { force: true });
-      tempFiles.clear();
+      await removeTemp();
       if (!ctx) return;
       if (recordWritten) {
         // The record promises these files: the next open() rolls them forward.

@@ -8,6 +8,7 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DativoError } from '../errors.js';
 import type { SourceState } from '../sources/source.js';
+import { backupOriginalState, checkStateEntries } from './original.js';
 
 export interface StateStore {
   readonly path: string;
@@ -21,7 +22,11 @@ export function createStateStore(statePath: string): StateStore {
   return {
     path: statePath,
     read: () => readState(statePath),
-    write: (state) => writeJsonAtomic(statePath, state),
+    // The first write over an original-format file keeps a copy of it (the migration's backup).
+    write: async (state) => {
+      await backupOriginalState(statePath);
+      await writeJsonAtomic(statePath, state);
+    },
   };
 }
 
@@ -36,12 +41,13 @@ export async function readState(statePath: string): Promise<SourceState> {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    throw corrupt(statePath, 'is not valid JSON');
+  } catch (err) {
+    throw corrupt(statePath, `is not valid JSON (${(err as Error).message})`);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw corrupt(statePath, 'does not hold a JSON object');
   }
+  checkStateEntries(value as SourceState, statePath);
   return value as SourceState;
 }
 

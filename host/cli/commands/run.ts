@@ -22,7 +22,15 @@ function summaryLine(r: RunReport): string {
   );
 }
 
-async function runOne(file: string, opts: CommonOptions): Promise<number> {
+/**
+ * Runs one job file. With `--json` its report goes to `emit` (printed at once for `--config`,
+ * gathered into one document for `--job-dir`, so stdout always holds exactly one JSON document).
+ */
+async function runOne(
+  file: string,
+  opts: CommonOptions,
+  emit: (doc: unknown) => void = printJson,
+): Promise<number> {
   const logger = createLogger({ level: opts.verbose ? 'debug' : undefined });
   const interrupt = onInterrupt();
   try {
@@ -32,14 +40,14 @@ async function runOne(file: string, opts: CommonOptions): Promise<number> {
     if (!opts.verbose)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
     const report = await runStreams(job, { logger, signal: interrupt.signal, progress: !opts.json });
-    if (opts.json) printJson(report);
+    if (opts.json) emit(report);
     else printLine(summaryLine(report));
     // A failed run always explains itself on stderr, also when stdout carries the JSON report.
     if (report.exitCode === 2 && opts.json) printLine(summaryLine(report));
     return report.exitCode;
   } catch (err) {
     printError(err, opts.verbose ?? false);
-    if (opts.json) printJson({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
+    if (opts.json) emit({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
     return 2;
   } finally {
     interrupt.dispose();
@@ -77,17 +85,32 @@ export function runCommand(setExit: (code: number) => void): Command {
   withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
     requireOneOf(opts, true);
     if (opts.config) return setExit(await runOne(opts.config, opts));
-    const files = await findJobFiles(opts.jobDir!);
+    const jobDir = opts.jobDir!;
+    let files: string[];
+    try {
+      files = await findJobFiles(jobDir);
+    } catch (err) {
+      printError(err, opts.verbose ?? false);
+      if (opts.json)
+        printJson({ jobDir, status: 'failed', exitCode: 2, jobs: [], errors: [toReportError(err)] });
+      return setExit(2);
+    }
     if (files.length === 0) {
-      printLine(`error [CONFIG_NOT_FOUND]: no job files found below ${opts.jobDir}`);
+      printLine(`error [CONFIG_NOT_FOUND]: no job files found below ${jobDir}`);
+      if (opts.json) printJson({ jobDir, status: 'failed', exitCode: 2, jobs: [] });
       return setExit(2);
     }
     const codes: number[] = [];
-    for (const f of files) codes.push(await runOne(f, opts));
-    printLine(
-      `${files.length} job(s): ${codes.filter((c) => c === 0).length} ok, ${codes.filter((c) => c === 1).length} with warnings, ${codes.filter((c) => c === 2).length} failed`,
-    );
-    setExit(worst(codes));
+    const reports: unknown[] = [];
+    for (const f of files) codes.push(await runOne(f, opts, (doc) => reports.push(doc)));
+    const ok = codes.filter((c) => c === 0).length;
+    const warned = codes.filter((c) => c === 1).length;
+    const failed = codes.filter((c) => c === 2).length;
+    printLine(`${files.length} job(s): ${ok} ok, ${warned} with warnings, ${failed} failed`);
+    const exitCode = worst(codes);
+    if (opts.json)
+      printJson({ jobDir, exitCode, summary: { jobs: files.length, ok, warned, failed }, jobs: reports });
+    setExit(exitCode);
   });
   return cmd;
 }
