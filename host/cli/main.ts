@@ -30,6 +30,10 @@ function endQuietlyOnClosedPipe(): void {
 
 export async function main(argv: string[]): Promise<number> {
   endQuietlyOnClosedPipe();
+  // The AWS SDK prints a notice about its releases after January 2027 needing Node 22 on every
+  // S3 run. Our SDK versions are pinned, so it is noise for a user of the CLI; the SDK's own
+  // switch turns it off (a user who sets the variable keeps their choice).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = code;

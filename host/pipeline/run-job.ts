@@ -19,7 +19,7 @@ import { deriveTags, tagsToKeyValue } from '../tags/index.js';
 import { createSink, createSource, targetLocation } from './connectors.js';
 import { crashPointFromEnv, dieIfSimulatedCrash } from './crash-hook.js';
 import { createRejectsFile, type RejectsFile } from './rejects-file.js';
-import { countByCode, exitCodeFor, filesOf, type RunReport, type RunStatus } from './report.js';
+import { countByCode, exitCodeFor, filesOf, pluginInfo, type RunReport, type RunStatus } from './report.js';
 
 export interface RunOptions {
   logger: Logger;
@@ -105,6 +105,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     // the sink reads it when it starts its first file, after that.
     const kv: Record<string, string> = {};
     sink = await createSink(job, { runId, kvMetadata: kv });
+    notePlugins(report, source, sink);
     const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
     if (recovery.rolledForward.length > 0) {
@@ -225,6 +226,14 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     await rejects?.dispose();
     await lock?.release().catch(() => {});
   }
+}
+
+/** The report names the plugins that really ran, not just the recipe types the job names. */
+function notePlugins(report: RunReport, source: Source, sink: Sink): void {
+  const reader = pluginInfo(source.kind);
+  if (reader) report.source.plugin = reader;
+  const writer = pluginInfo(sink.kind);
+  if (writer) report.target.plugin = writer;
 }
 
 /** The report says how an engine's connector was isolated, and flags a run without a sandbox. */
