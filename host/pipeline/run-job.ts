@@ -5,6 +5,7 @@
  */
 import type { ResolvedJob } from '../config/types.js';
 import { createValidator } from '../contract/validate.js';
+import { environmentError } from '../environment-errors.js';
 import { DativoError, formatLocation } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { recordRunReport } from '../observability/metrics.js';
@@ -211,7 +212,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     return finish(report, summary.issuesTotal > 0 ? 'succeeded_with_warnings' : 'succeeded', started, log);
   } catch (err) {
     dieIfSimulatedCrash(err);
-    report.errors.push(toReportError(err));
+    report.errors.push(toReportError(environmentError(err) ?? err));
     // A commit that got as far as its record is rolled forward by the next start; otherwise drop staging.
     if (sink && !committing) await sink.abort(String(err)).catch(() => {});
     const status: RunStatus =

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Compression } from '../config/types.js';
+import { environmentError } from '../environment-errors.js';
 import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { beginRun, completeCommit, dropStaging, writeCommitRecord } from './commit.js';
@@ -121,9 +122,10 @@ export function createFileSink(
     const err =
       e instanceof DativoError
         ? e
-        : new DativoError('WRITE_FAILED', `${what}: ${e instanceof Error ? e.message : String(e)}`, {
+        : (environmentError(e) ??
+          new DativoError('WRITE_FAILED', `${what}: ${e instanceof Error ? e.message : String(e)}`, {
             cause: e,
-          });
+          }));
     failure ??= err;
     return err;
   };
