@@ -69,6 +69,8 @@ function describe(issue: Issue, p: KeyPath): string {
       return `"${key}" is too big: ${issue.message.replace(/^Too big: /, '')}`;
     case 'invalid_union': {
       const input = (issue as { input?: unknown }).input;
+      // A key that is absent fails every branch of its union: say what is wrong in plain words.
+      if (input === undefined) return `missing required key "${key}"`;
       return `"${key}" has an invalid value (${typeName(input)}): ${issue.message}`;
     }
     default:

@@ -1,5 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command } from 'commander';
 import { findJobFiles } from '../../config/find-jobs.js';
+import { isPlainObject } from '../../config/merge.js';
+import { explainJob, type KeyExplanation } from '../../config/original-keys.js';
+import { parseYaml } from '../../config/yaml-source.js';
 import { DativoError } from '../../errors.js';
 import { assertImplemented } from '../../pipeline/connectors.js';
 import { expandStreams } from '../../pipeline/run-streams.js';
@@ -19,10 +24,16 @@ function notRunnable(job: Parameters<typeof assertImplemented>[0]): string | und
 }
 
 /** Config only, no I/O beyond reading the config files: schemas, registry rules, variables, paths. */
+/** `--explain`: the fate of every key of the job file (used, migrated, ignored) and why. */
+async function explainFile(file: string): Promise<KeyExplanation[]> {
+  const doc = parseYaml(await readFile(file, 'utf8'), path.resolve(file)).data;
+  return isPlainObject(doc) ? explainJob(doc) : [];
+}
+
 async function validateOne(
   file: string,
-  opts: CommonOptions,
-): Promise<{ file: string; ok: boolean; error?: string; notice?: string }> {
+  opts: CommonOptions & { explain?: boolean },
+): Promise<{ file: string; ok: boolean; error?: string; notice?: string; explain?: KeyExplanation[] }> {
   try {
     const job = await loadJobForCli(file, opts, false);
     // A multi-stream job is valid when every stream's contract is: the same expansion `run` does.
@@ -35,7 +46,10 @@ async function validateOne(
     // The config is valid; say so, and say plainly if this build cannot run it yet.
     const notice = notRunnable(job);
     if (notice) printLine(`  note: ${notice}`);
-    return { file, ok: true, ...(notice ? { notice } : {}) };
+    const explain = opts.explain ? await explainFile(file) : undefined;
+    if (explain && !opts.json)
+      for (const e of explain) printLine(`  ${e.key}: ${e.fate}${e.warn ? ' (warned)' : ''} — ${e.why}`);
+    return { file, ok: true, ...(notice ? { notice } : {}), ...(explain ? { explain } : {}) };
   } catch (err) {
     printError(err, opts.verbose ?? false);
     return { file, ok: false, error: (err as Error).message };
@@ -49,13 +63,15 @@ export function validateCommand(setExit: (code: number) => void): Command {
       'after',
       '\nExamples:\n  $ dativo validate --config jobs/person.yaml\n  $ dativo validate --job-dir jobs/',
     );
-  withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
-    requireOneOf(opts, true);
-    const files = opts.config ? [opts.config] : await findJobFiles(opts.jobDir!);
-    const results = [];
-    for (const f of files) results.push(await validateOne(f, opts));
-    if (opts.json) printJson({ results });
-    setExit(files.length === 0 ? 2 : worst(results.map((r) => (r.ok ? 0 : 2))));
-  });
+  withJobOptions(cmd, { jobDir: true })
+    .option('--explain', 'for each key of the job: used, migrated or ignored, and why')
+    .action(async (opts: CommonOptions & { explain?: boolean }) => {
+      requireOneOf(opts, true);
+      const files = opts.config ? [opts.config] : await findJobFiles(opts.jobDir!);
+      const results = [];
+      for (const f of files) results.push(await validateOne(f, opts));
+      if (opts.json) printJson({ results });
+      setExit(files.length === 0 ? 2 : worst(results.map((r) => (r.ok ? 0 : 2))));
+    });
   return cmd;
 }

@@ -141,3 +141,56 @@ describe('the temp directory', () => {
     expect(await dativoDirs(tempDir)).toEqual([]);
   });
 });
+
+describe('keys: explained, ignored on purpose, missing', () => {
+  it('validate --explain lists each key of an original job as used, migrated or ignored, with why', async () => {
+    const dir = await project('explain');
+    const r = await runCli(['validate', '--config', 'jobs/readings_explain.yaml', '--explain', '--json'], {
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const explain = JSON.parse(r.stdout).results[0].explain as { key: string; fate: string; why: string }[];
+    const fate = Object.fromEntries(explain.map((e) => [e.key, e.fate]));
+    expect(fate).toMatchObject({
+      tenant_id: 'used',
+      environment: 'ignored',
+      source_connector: 'ignored',
+      asset: 'ignored',
+      asset_path: 'used',
+      'retry_config.max_attempts': 'migrated',
+      'logging.redaction': 'ignored',
+      catalog: 'ignored',
+    });
+    expect(explain.every((e) => e.why.length > 10)).toBe(true);
+    expect(explain.map((e) => e.key).slice(0, 3)).toEqual(['tenant_id', 'environment', 'source_connector']);
+  });
+
+  it('keys ignored on purpose are warned about with their position; the run still succeeds', async () => {
+    const dir = await project('ignored-keys');
+    const r = await runCli(['run', '--config', 'jobs/readings_explain.yaml'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const file = path.join(dir, 'jobs/readings_explain.yaml');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    const lineOf = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix)) + 1;
+    expect(r.stderr).toContain(
+      `warning: ${file}:${lineOf('  redaction:')}:3, key logging.redaction: ignored on purpose: secrets are always masked`,
+    );
+    expect(r.stderr).toContain(
+      `warning: ${file}:${lineOf('catalog:')}:1, key catalog: ignored on purpose: pushing lineage`,
+    );
+    expect(r.stderr).not.toMatch(/warning: .*environment/);
+  });
+
+  it('a contract without version says "missing required key version" at its file:line:col; exit 2', async () => {
+    const dir = await project('no-version');
+    const job = (await readFile(path.join(dir, 'jobs/readings_nulls.yaml'), 'utf8')).replace(
+      'contracts/readings.yaml',
+      'contracts/readings_no_version.yaml',
+    );
+    await writeFile(path.join(dir, 'jobs/no_version.yaml'), job);
+    const r = await runCli(['validate', '--config', 'jobs/no_version.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/readings_no_version\.yaml:\d+:\d+.*missing required key "version"/);
+    expect(r.stderr).not.toContain('undefined');
+  });
+});

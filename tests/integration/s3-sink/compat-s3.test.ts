@@ -38,7 +38,10 @@ describe('an original S3 job with its values under connection.s3', () => {
     await cp(path.join(REPO, 'tests/fixtures/original-compat'), dir, { recursive: true });
     await mkdir(path.join(dir, 'data'));
     await mkdir(path.join(dir, 'tmp'));
-    await writeFile(path.join(dir, 'data/nulls.csv'), 'id,sensor,reading,count,day\n1,a,1.5,2,2024-01-02\n2,b,NULL,None,""\n');
+    await writeFile(
+      path.join(dir, 'data/nulls.csv'),
+      'id,sensor,reading,count,day\n1,a,1.5,2,2024-01-02\n2,b,NULL,None,""\n',
+    );
     await clearPrefix(rgw.client, BUCKET, PREFIX);
 
     const env: Record<string, string | undefined> = {
