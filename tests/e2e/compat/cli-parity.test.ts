@@ -65,6 +65,25 @@ describe('unknown commands', () => {
   });
 });
 
+describe('discover --connector (spec §2), without a job file', () => {
+  it('lists the streams a built-in connector offers as one JSON document', async () => {
+    const r = await runCli(['discover', '--connector', 'stripe', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.objects.map((o: { name: string }) => o.name)).toEqual(['charges', 'customers', 'invoices']);
+    expect(doc.count).toBe(3);
+  });
+
+  it('a .py plugin exits 2 naming the missing Python runtime; an unknown name the nearest one', async () => {
+    const py = await runCli(['discover', '--connector', 'plugins/my_reader.py']);
+    expect(py.code).toBe(2);
+    expect(py.stderr).toContain('Python plugin runtime');
+    const typo = await runCli(['discover', '--connector', 'strpe']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('no connector named "strpe" (the nearest is "stripe"');
+  });
+});
+
 describe('a closed stdout', () => {
   it('`dativo discover --help | head -1` and `| true` exit 0 without a trace', () => {
     const head = piped('discover --help', 'head -1');
