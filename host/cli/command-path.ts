@@ -4,23 +4,10 @@
  * plugin help and exited 0), so the command words are checked here, before parsing.
  */
 import type { Command } from 'commander';
-import { distance } from '../config/issues.js';
+import { nearest } from '../config/issues.js';
 
 function namesOf(cmd: Command): string[] {
   return cmd.commands.flatMap((c) => [c.name(), ...c.aliases()]);
-}
-
-function nearest(word: string, names: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = Number.POSITIVE_INFINITY;
-  for (const n of names) {
-    const d = distance(word.toLowerCase(), n.toLowerCase());
-    if (d < bestDist) {
-      bestDist = d;
-      best = n;
-    }
-  }
-  return best;
 }
 
 /**
@@ -36,7 +23,7 @@ export function unknownCommandMessage(program: Command, args: readonly string[])
     const next = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
     if (!next) {
       const names = namesOf(cmd);
-      const near = nearest(word, names);
+      const near = nearest(word, names).best;
       return (
         `unknown command '${[...path.slice(1), word].join(' ')}'` +
         (near ? ` (the nearest is '${[...path.slice(1), near].join(' ')}')` : '') +

@@ -5,7 +5,7 @@
  * A `.py` plugin needs the Python plugin runtime, which this version does not have: exit 2 says so.
  */
 
-import { distance } from '../config/issues.js';
+import { nearest } from '../config/issues.js';
 import { loadRegistry } from '../config/registry.js';
 import { DativoError } from '../errors.js';
 
@@ -27,10 +27,10 @@ export async function discoverConnector(name: string): Promise<ConnectorDiscover
   const entry = registry.connectors[name];
   if (!entry) {
     const names = Object.keys(registry.connectors);
-    const nearest = names.reduce((a, b) => (distance(name, a) <= distance(name, b) ? a : b));
+    const near = nearest(name, names).best;
     throw new DativoError(
       'CONFIG_INVALID',
-      `discover --connector: no connector named "${name}" (the nearest is "${nearest}"; known: ${names.join(', ')})`,
+      `discover --connector: no connector named "${name}" (the nearest is "${near}"; known: ${names.join(', ')})`,
     );
   }
   const objects = (entry.objects_supported ?? []).map((o) => ({ name: o, type: 'stream' }));

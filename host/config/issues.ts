@@ -90,17 +90,23 @@ function typeName(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** " (did you mean X?)" for a likely typo of a known key. */
-function suggest(key: string, known: readonly string[]): string {
+/** The known word nearest to `word` (case-insensitive edit distance) and its distance. */
+export function nearest(word: string, known: readonly string[]): { best?: string; dist: number } {
   let best: string | undefined;
-  let bestDist = Number.POSITIVE_INFINITY;
+  let dist = Number.POSITIVE_INFINITY;
   for (const k of known) {
-    const d = distance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDist) {
-      bestDist = d;
+    const d = distance(word.toLowerCase(), k.toLowerCase());
+    if (d < dist) {
+      dist = d;
       best = k;
     }
   }
+  return best === undefined ? { dist } : { best, dist };
+}
+
+/** " (did you mean X?)" for a likely typo of a known key. */
+function suggest(key: string, known: readonly string[]): string {
+  const { best, dist: bestDist } = nearest(key, known);
   return best !== undefined && bestDist <= Math.max(2, Math.floor(key.length / 4))
     ? ` (did you mean "${best}"?)`
     : '';
