@@ -18,6 +18,7 @@ COPY dist ./dist
 COPY recipes ./recipes
 COPY registry ./registry
 COPY examples ./examples
+COPY assets ./assets
 # node_modules is in the context only when prepared with production dependencies (the repo's
 # .dockerignore keeps the host's dev node_modules out); the glob lets this COPY match nothing.
 COPY package.json node_module[s] /tmp/deps/

@@ -74,6 +74,7 @@ phase "rust plugins (build, background)" rust_bg
 phase "npm ci + build" npm_install
 phase "typecheck" npm run --silent typecheck
 phase "lint" npm run --silent lint
+phase "dependency layers" npm run --silent deps
 phase "unit tests" run_project unit
 phase "rust plugins (wait)" rust_wait
 phase "services (wait)" services_wait

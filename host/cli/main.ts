@@ -8,6 +8,7 @@ import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
+import { schemaCommand } from './commands/schema.js';
 import { startCommand } from './commands/start.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     startCommand(setExit),
     pluginCommand(setExit),
     workerCommand(setExit),
+    schemaCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }

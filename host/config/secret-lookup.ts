@@ -1,24 +1,2 @@
-/**
- * What the config layer needs from a secret manager. The managers in `host/secrets/` implement it;
- * keeping the interface here means loading a job never depends on which manager is configured.
- */
-export interface SecretLookup {
-  /** One secret by name (the env manager's keys are lower-cased names); undefined when absent. */
-  get(name: string): string | undefined;
-  /** Every loaded secret: strings, or parsed bundles (JSON / dotenv) as objects. */
-  all(): Record<string, unknown>;
-}
-
-/** A lookup over a plain object (tests, `--secret` flags). */
-export function staticSecrets(values: Record<string, unknown>): SecretLookup {
-  return {
-    get(name) {
-      const v = values[name];
-      if (typeof v === 'string') return v;
-      return v === undefined || v === null ? undefined : JSON.stringify(v);
-    },
-    all() {
-      return { ...values };
-    },
-  };
-}
+/** The secret view config loading reads through; defined with the managers (secrets/ is below config/). */
+export { type SecretLookup, staticSecrets } from '../secrets/secret-lookup.js';

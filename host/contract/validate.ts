@@ -23,7 +23,7 @@
 import { type Data, type Field, makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
 import { DativoError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
-import type { SourceBatch } from '../sources/source.js';
+import type { SourceBatch } from './batch.js';
 import { type CompiledChecks, coerceColumn, compileChecks, firstValueZoned } from './coerce/index.js';
 import { reusable, reuseTyped, typedZoned } from './coerce/typed.js';
 import { type ColumnMapping, mapColumns } from './columns.js';

@@ -16,7 +16,6 @@ import { type Context, context, type Span, SpanStatusCode, trace } from '@opente
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ResolvedJob } from '../config/types.js';
 import type { RunReport } from '../pipeline/report.js';
-import { ExtismInstance } from '../plugins/extism/instance.js';
 import { recordPluginCall } from './metrics.js';
 
 const TRACER = 'dativo';
@@ -193,20 +192,23 @@ export async function traceRun(job: ResolvedJob, run: () => Promise<RunReport>):
 
 // --- plugin calls -------------------------------------------------------------------------------
 
-let pluginCallsObserved = false;
-
 /**
- * Wrap the plugin host's `ExtismInstance.call` once per process: a span per call, and the call's
- * stats (time in the sandbox thread, memory high-water) into the metrics.
+ * Tracing and metrics of plugin calls, as the hooks object the plugin runtime accepts
+ * (plugins/extism/instance.ts PluginCallHooks): a span per call, and the call's stats (time in the
+ * sandbox thread, memory high-water) into the metrics. The connector rows pass it when they open a
+ * plugin; nothing is patched.
  */
-export function observePluginCalls(): void {
-  if (pluginCallsObserved) return;
-  pluginCallsObserved = true;
-  const proto = ExtismInstance.prototype;
-  const original = proto.call;
-  proto.call = async function observedCall(this: ExtismInstance, fn, input, opts) {
-    const before = this.lastStats;
-    const plugin = this.plugin;
+export const pluginCallHooks = {
+  async around<T>(
+    call: {
+      plugin: string;
+      fn: string;
+      stats: () => { callMs: number; kernelPeakBytes: number } | undefined;
+    },
+    run: () => Promise<T>,
+  ): Promise<T> {
+    const { plugin, fn } = call;
+    const before = call.stats();
     const span = tracer().startSpan(
       'dativo.plugin.call',
       { attributes: { 'dativo.plugin': plugin, 'dativo.plugin.call': fn } },
@@ -215,7 +217,7 @@ export function observePluginCalls(): void {
     const t0 = performance.now();
     let ok = false;
     try {
-      const out = await original.call(this, fn, input, opts);
+      const out = await run();
       ok = true;
       return out;
     } catch (err) {
@@ -225,8 +227,9 @@ export function observePluginCalls(): void {
       if (e.code) span.setAttribute('dativo.error.code', e.code);
       throw err;
     } finally {
-      // A call that timed out leaves lastStats as it was: fall back to the wall time seen here.
-      const stats = this.lastStats !== before ? this.lastStats : undefined;
+      // A call that timed out leaves the stats as they were: fall back to the wall time seen here.
+      const after = call.stats();
+      const stats = after !== before ? after : undefined;
       const callMs = stats?.callMs ?? performance.now() - t0;
       span.setAttribute('dativo.plugin.call_ms', callMs);
       if (stats) span.setAttribute('dativo.plugin.memory_peak_bytes', stats.kernelPeakBytes);
@@ -239,8 +242,5 @@ export function observePluginCalls(): void {
         ...(stats ? { peakBytes: stats.kernelPeakBytes } : {}),
       });
     }
-  };
-}
-
-// Every process that runs jobs imports this module (through run-job.ts): observe from the start.
-observePluginCalls();
+  },
+};

@@ -7,9 +7,9 @@
 import { loadJobForCli } from '../cli/load.js';
 import type { CommonOptions } from '../cli/options.js';
 import type { ResolvedJob } from '../config/types.js';
+import { resolveJob } from '../connectors/index.js';
 import type { Logger } from '../observability/logger.js';
 import { trackActiveRun } from '../observability/metrics.js';
-import { assertImplemented } from '../pipeline/connectors.js';
 import type { RunReport } from '../pipeline/report.js';
 import { type RunOptions, runJob, toReportError } from '../pipeline/run-job.js';
 import type { AttemptResult, RunExecutor, RunHandle, RunRequest } from './executor.js';
@@ -38,7 +38,7 @@ export function createInProcessExecutor(opts: InProcessExecutorOptions): RunExec
     const untrack = trackActiveRun(req.tenant);
     try {
       const job = await load(req.jobFile);
-      assertImplemented(job);
+      resolveJob(job);
       if (controller.signal.aborted) {
         return { status: 'interrupted', exitCode: 2, errors: [interruptedError(controller.signal)] };
       }

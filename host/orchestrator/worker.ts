@@ -18,9 +18,9 @@ import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadJobForCli } from '../cli/load.js';
 import type { ResolvedJob } from '../config/types.js';
+import { resolveJob, targetLocation } from '../connectors/index.js';
 import type { Logger } from '../observability/logger.js';
 import { trackActiveRun } from '../observability/metrics.js';
-import { assertImplemented, targetLocation } from '../pipeline/connectors.js';
 import type { RunReport } from '../pipeline/report.js';
 import { type RunOptions, runJob, toReportError } from '../pipeline/run-job.js';
 import type { AttemptResult } from './executor.js';
@@ -124,7 +124,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     let loaded: ResolvedJob;
     try {
       loaded = await load(req.jobFile);
-      assertImplemented(loaded);
+      resolveJob(loaded);
     } catch (err) {
       return { status: 'failed', exitCode: 2, errors: [toReportError(err)] };
     }

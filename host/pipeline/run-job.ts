@@ -4,6 +4,7 @@
  * so the source never reads further ahead than the sink can take.
  */
 import type { ResolvedJob } from '../config/types.js';
+import { openSink, openSource, targetLocation } from '../connectors/index.js';
 import { createValidator } from '../contract/validate.js';
 import { environmentError } from '../environment-errors.js';
 import { DativoError, formatLocation } from '../errors.js';
@@ -12,13 +13,13 @@ import { recordRunReport } from '../observability/metrics.js';
 import { createProgress } from '../observability/progress.js';
 import { startStage, traceRun, traceStep } from '../observability/tracing.js';
 import { masker } from '../secrets/masker.js';
+import { SimulatedCrash } from '../sinks/file-sink.js';
 import { newRunId } from '../sinks/run-id.js';
 import type { CommitRecord, CommitRequest, Sink } from '../sinks/sink.js';
 import type { Source, SourceState } from '../sources/source.js';
 import { acquireLock, createStateStore, reconcileState, stateFileOf } from '../state/index.js';
 import { deriveTags, tagsToKeyValue } from '../tags/index.js';
-import { createSink, createSource, targetLocation } from './connectors.js';
-import { crashPointFromEnv, dieIfSimulatedCrash } from './crash-hook.js';
+import { faultHooks } from './faults.js';
 import { createRejectsFile, type RejectsFile } from './rejects-file.js';
 import { countByCode, exitCodeFor, filesOf, pluginInfo, type RunReport, type RunStatus } from './report.js';
 
@@ -101,11 +102,11 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const openStage = startStage('open');
 
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;
-    source = await createSource(job, batchSize);
+    source = await openSource(job, batchSize);
     // Filled once the source is open (its tags come from its catalog: column comments, keys);
     // the sink reads it when it starts its first file, after that.
     const kv: Record<string, string> = {};
-    sink = await createSink(job, { runId, kvMetadata: kv });
+    sink = await openSink(job, { runId, kvMetadata: kv });
     notePlugins(report, source, sink);
     const recovery = await sink.open({ runId, job: job.name, tenant: job.tenantId, logger: log });
     report.recovery = { rolledForward: recovery.rolledForward, cleaned: recovery.cleaned };
@@ -193,7 +194,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     const commitStage = startStage('commit');
     committing = true;
     const newState = source.checkpoint();
-    const crashAt = crashPointFromEnv();
+    const crashAt = faultHooks().crashAfter;
     const { record } = await sink.commit({
       state: newState,
       rejectsFile: await rejects.finish(),
@@ -211,7 +212,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     );
     return finish(report, summary.issuesTotal > 0 ? 'succeeded_with_warnings' : 'succeeded', started, log);
   } catch (err) {
-    dieIfSimulatedCrash(err);
+    if (err instanceof SimulatedCrash) faultHooks().onSimulatedCrash?.(err);
     report.errors.push(toReportError(environmentError(err) ?? err));
     // A commit that got as far as its record is rolled forward by the next start; otherwise drop staging.
     if (sink && !committing) await sink.abort(String(err)).catch(() => {});

@@ -8,7 +8,7 @@ import { staticSecrets } from '../config/secret-lookup.js';
 import type { PluginRef, ResolvedJob } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Source } from '../sources/source.js';
-import { startWorkerEarly } from './extism/instance.js';
+import { type PluginCallHooks, startWorkerEarly } from './extism/instance.js';
 import { createExtismSink, type PluginSink } from './extism/sink.js';
 import { createExtismSource } from './extism/source.js';
 import { grantInputFiles } from './input-files.js';
@@ -20,6 +20,8 @@ export interface PluginFactoryOptions {
   /** Used for audit lines and plugin logs before open() hands over the run's logger. */
   logger?: Logger;
   fetch?: typeof fetch;
+  /** Observation of every plugin call (the pipeline passes tracing and metrics here). */
+  hooks?: PluginCallHooks;
 }
 
 export interface PluginSinkSettings {
@@ -76,6 +78,7 @@ export async function createPluginSource(
     secrets: opts.secrets ?? staticSecrets(job.source.credentials),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.hooks ? { hooks: opts.hooks } : {}),
     ...(stream ? { stream } : {}),
   });
 }
@@ -101,12 +104,13 @@ export async function createPluginSink(
     secrets: opts.secrets ?? staticSecrets(job.source.credentials),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.hooks ? { hooks: opts.hooks } : {}),
     ...(stream ? { stream } : {}),
     ...(settings.publishDir ? { publishDir: settings.publishDir } : {}),
   });
 }
 
-export { ExtismInstance } from './extism/instance.js';
+export { ExtismInstance, type PluginCallHooks } from './extism/instance.js';
 export type { PluginOutputFile, PluginSink } from './extism/sink.js';
 export { createHttpClient, type HttpClientOptions, type HttpOutcome } from './http-policy.js';
 export { type GrantedFile, grantInputFiles, logicalNames, MAX_INPUT_READ } from './input-files.js';

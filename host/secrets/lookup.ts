@@ -2,8 +2,9 @@
  * A loaded view over one tenant's secrets. Names are case-insensitive; the string leaves of a JSON
  * or dotenv secret are addressable as `name.key` (and `name.a.b` for nested JSON).
  */
-import type { SecretLookup } from '../config/secret-lookup.js';
+
 import { masker } from './masker.js';
+import type { SecretLookup } from './secret-lookup.js';
 
 export type { SecretLookup };
 

@@ -39,6 +39,12 @@ export interface CommitRecord {
   rejectsKey?: string;
 }
 
+/** What the pipeline gives every sink it opens. */
+export interface SinkSettings {
+  runId: string;
+  kvMetadata: Record<string, string>;
+}
+
 export interface SinkOpenContext {
   runId: string;
   job: string;

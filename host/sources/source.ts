@@ -2,38 +2,14 @@
  * Every source, whatever runs it (native code, a WASM plugin, a container), is adapted to this one
  * interface. The pipeline never asks which runtime a reader came from.
  */
-import type { RecordBatch } from 'apache-arrow';
+import type { SourceBatch } from '../contract/batch.js';
 import type { Logger } from '../observability/logger.js';
+import type { SourceState } from '../state/types.js';
 
+/** A batch as read, and the rows a source could not read: what the contract layer checks. */
+export type { SourceBatch, SourceRowError } from '../contract/batch.js';
 /** Incremental state of one job: the original's JSON layout (`file_<id|path>` → {...}, etc.). */
-export type SourceState = Record<string, unknown>;
-
-/** A row the source could not turn into a record (ragged row, undecodable bytes...). */
-export interface SourceRowError {
-  /** 1-based physical line in the file where the row starts. */
-  line: number;
-  file?: string;
-  rule: string;
-  message: string;
-  /** The raw text of the row, for the rejects file (masked by the caller where needed). */
-  raw?: string;
-}
-
-export interface SourceBatch {
-  /**
-   * Columns as the source names them. Text sources (CSV) give utf8 columns that the contract layer
-   * coerces; typed sources give typed columns.
-   */
-  batch: RecordBatch;
-  /** 1-based physical line of each row in its file, for error messages; absent for non-file sources. */
-  lines?: Int32Array;
-  /** Where the batch came from. */
-  origin: { file?: string; stream?: string };
-  /** Rows dropped by the source itself, in this stretch of input. */
-  rowErrors?: SourceRowError[];
-  /** Bytes of input consumed for this batch (progress). */
-  bytesRead?: number;
-}
+export type { SourceState };
 
 export interface SourceOpenContext {
   /** The last committed state (reconciled from the commit record). */

@@ -14,8 +14,7 @@
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DativoError } from '../errors.js';
-import type { SourceState } from '../sources/source.js';
-import { CACHED_COMMIT_KEY } from './reconcile.js';
+import { CACHED_COMMIT_KEY, type SourceState } from './types.js';
 
 /** Where the untouched original state file is kept once we migrate it. */
 export function backupPathOf(statePath: string): string {

@@ -3,21 +3,17 @@
  * cache of it. A crash between publishing data and writing the file (or a file edited by hand) is
  * repaired here at the start of every run.
  */
-import type { CommitRecord } from '../sinks/sink.js';
-import type { SourceState } from '../sources/source.js';
 import type { StateStore } from './store.js';
-
-/** The key under which a state file names the commit it caches (the original's files have none). */
-export const CACHED_COMMIT_KEY = '_dativo_commit';
+import { CACHED_COMMIT_KEY, type CommittedState, type SourceState } from './types.js';
 
 /** What the state file holds after a commit: the record's state, and which commit it came from. */
-export function stateFileOf(record: CommitRecord): SourceState {
+export function stateFileOf(record: CommittedState): SourceState {
   return { ...record.state, [CACHED_COMMIT_KEY]: record.runId };
 }
 
 export async function reconcileState(
   fileState: SourceState,
-  committed: CommitRecord | undefined,
+  committed: CommittedState | undefined,
   store: Pick<StateStore, 'write'>,
 ): Promise<SourceState> {
   if (committed) {

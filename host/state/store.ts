@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DativoError } from '../errors.js';
-import type { SourceState } from '../sources/source.js';
 import { backupOriginalState, checkStateEntries } from './original.js';
+import type { SourceState } from './types.js';
 
 export interface StateStore {
   readonly path: string;

@@ -4,6 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/dativo.js', import.meta.url));
+/** The CLI with the crash-safety fault hooks installed (see crash-cli.mjs). */
+export const CRASH_BIN = fileURLToPath(new URL('./crash-cli.mjs', import.meta.url));
+
+/** The entry point to spawn: the test one when the env asks for a crash, the shipped one otherwise. */
+export function entryFor(env: Record<string, string | undefined> = {}): string {
+  return env.DATIVO_TEST_CRASH_AT ? CRASH_BIN : BIN;
+}
 
 export interface CliResult {
   code: number | null;
@@ -29,7 +36,7 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [entryFor(opts.env), ...args], {
       cwd: opts.cwd ?? REPO,
       env: cliEnv(opts.env),
       stdio: ['ignore', 'pipe', 'pipe'],

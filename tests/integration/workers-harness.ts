@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'dotenv';
 import type { RunRequest } from '../../host/orchestrator/executor.js';
-import { BIN, cliEnv, REPO } from '../helpers/cli.js';
+import { cliEnv, entryFor, REPO } from '../helpers/cli.js';
 
 const runDir = process.env.DATIVO_RUN_DIR ?? path.join(REPO, '.run');
 
@@ -151,7 +151,7 @@ export interface WorkerProcess {
 export function spawnWorker(args: string[], env: Record<string, string>): WorkerProcess {
   const nameIdx = args.indexOf('--name');
   const name = nameIdx >= 0 ? String(args[nameIdx + 1]) : 'worker';
-  const child = spawn(process.execPath, [BIN, 'worker', ...args], {
+  const child = spawn(process.execPath, [entryFor(env), 'worker', ...args], {
     cwd: REPO,
     env: cliEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { assertImplemented, createSource } from '../../pipeline/connectors.js';
-import { checkTarget } from '../../sinks/check.js';
+import { checkTarget, openSource, resolveJob } from '../../connectors/index.js';
 import type { CheckResult } from '../../sources/source.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
@@ -14,8 +13,8 @@ export function checkCommand(setExit: (code: number) => void): Command {
     requireOneOf(opts, false);
     try {
       const job = await loadJobForCli(opts.config!, opts);
-      assertImplemented(job);
-      const source: CheckResult = await (await createSource(job, 1024)).check();
+      resolveJob(job);
+      const source: CheckResult = await (await openSource(job, 1024)).check();
       const target: CheckResult = await checkTarget(job);
       if (opts.json) printJson({ source, target });
       else {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { assertImplemented, createSource } from '../../pipeline/connectors.js';
+import { openSource, resolveJob } from '../../connectors/index.js';
 import { discoverConnector } from '../discover-connector.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
@@ -30,8 +30,8 @@ export function discoverCommand(setExit: (code: number) => void): Command {
       requireOneOf(opts, false);
       try {
         const job = await loadJobForCli(opts.config!, opts);
-        assertImplemented(job);
-        const result = await (await createSource(job, 1024)).discover();
+        resolveJob(job);
+        const result = await (await openSource(job, 1024)).discover();
         if (opts.json) printJson({ ...result, count: result.objects.length });
         else for (const o of result.objects) printLine(`${o.type}\t${o.name}`);
         setExit(0);

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { findJobFiles } from '../../config/find-jobs.js';
+import { resolveJob } from '../../connectors/index.js';
 import { createLogger } from '../../observability/logger.js';
 import { writeMetricsFile } from '../../observability/metrics.js';
 import { startTracing, type Tracing } from '../../observability/tracing.js';
-import { assertImplemented } from '../../pipeline/connectors.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
 import { toReportError } from '../../pipeline/run-job.js';
@@ -35,7 +35,7 @@ async function runOne(
   const interrupt = onInterrupt();
   try {
     const job = await loadJobForCli(file, opts);
-    assertImplemented(job);
+    resolveJob(job);
     // The job's own logging level applies unless --verbose asks for everything.
     if (!opts.verbose)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();

@@ -5,16 +5,16 @@ import { findJobFiles } from '../../config/find-jobs.js';
 import { isPlainObject } from '../../config/merge.js';
 import { explainJob, type KeyExplanation } from '../../config/original-keys.js';
 import { parseYaml } from '../../config/yaml-source.js';
+import { resolveJob } from '../../connectors/index.js';
 import { DativoError } from '../../errors.js';
-import { assertImplemented } from '../../pipeline/connectors.js';
 import { expandStreams } from '../../pipeline/run-streams.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
-function notRunnable(job: Parameters<typeof assertImplemented>[0]): string | undefined {
+function notRunnable(job: Parameters<typeof resolveJob>[0]): string | undefined {
   try {
-    assertImplemented(job);
+    resolveJob(job);
     return undefined;
   } catch (err) {
     if (err instanceof DativoError && err.code === 'NOT_IMPLEMENTED')
@@ -23,13 +23,13 @@ function notRunnable(job: Parameters<typeof assertImplemented>[0]): string | und
   }
 }
 
-/** Config only, no I/O beyond reading the config files: schemas, registry rules, variables, paths. */
 /** `--explain`: the fate of every key of the job file (used, migrated, ignored) and why. */
 async function explainFile(file: string): Promise<KeyExplanation[]> {
   const doc = parseYaml(await readFile(file, 'utf8'), path.resolve(file)).data;
   return isPlainObject(doc) ? explainJob(doc) : [];
 }
 
+/** Config only, no I/O beyond reading the config files: schemas, registry rules, variables, paths. */
 async function validateOne(
   file: string,
   opts: CommonOptions & { explain?: boolean },

@@ -85,6 +85,17 @@ export function startWorkerEarly(): EarlyWorker {
   return early;
 }
 
+/**
+ * Observation of plugin calls (tracing, metrics), passed in by whoever opens the plugin: the host
+ * calls `around` with the call and a thunk that runs it, and never knows what is recorded.
+ */
+export interface PluginCallHooks {
+  around<T>(
+    call: { plugin: string; fn: string; stats: () => CallResult['stats'] | undefined },
+    run: () => Promise<T>,
+  ): Promise<T>;
+}
+
 export interface InstanceOptions {
   wasm: Uint8Array;
   /** Used for the first start instead of spawning a Worker then (see startWorkerEarly). */
@@ -98,6 +109,7 @@ export interface InstanceOptions {
   outputDir?: string;
   logger?: Logger;
   fetch?: typeof fetch;
+  hooks?: PluginCallHooks;
 }
 
 interface Live {
@@ -392,6 +404,17 @@ export class ExtismInstance {
    * `transfer: true` hands `input`'s buffer to the worker (it is detached here afterwards).
    */
   async call(fn: string, input?: Uint8Array, opts: { transfer?: boolean } = {}): Promise<Uint8Array | null> {
+    const hooks = this.opts.hooks;
+    if (!hooks) return this.callUnobserved(fn, input, opts);
+    const call = { plugin: this.plugin, fn, stats: () => this.lastStats };
+    return hooks.around(call, () => this.callUnobserved(fn, input, opts));
+  }
+
+  private async callUnobserved(
+    fn: string,
+    input: Uint8Array | undefined,
+    opts: { transfer?: boolean },
+  ): Promise<Uint8Array | null> {
     const live = await this.ensureLive();
     const id = this.nextId++;
     const { timeoutMs } = this.opts.grant;

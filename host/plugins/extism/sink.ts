@@ -22,7 +22,7 @@ import type {
 } from '../../sinks/sink.js';
 import { encodeIpcBatch } from '../ipc-frame.js';
 import type { PreparedPlugin } from '../load.js';
-import { ExtismInstance } from './instance.js';
+import { ExtismInstance, type PluginCallHooks } from './instance.js';
 
 export interface ExtismSinkOptions {
   prepared: PreparedPlugin;
@@ -32,6 +32,7 @@ export interface ExtismSinkOptions {
   stream?: string;
   /** Where committed outputs are published; when absent they stay staged (see `outputs()`). */
   publishDir?: string;
+  hooks?: PluginCallHooks;
 }
 
 export interface PluginOutputFile {
@@ -94,6 +95,7 @@ export function createExtismSink(opts: ExtismSinkOptions): PluginSink {
         outputDir: staging,
         ...(opts.secrets ? { secrets: opts.secrets } : {}),
         ...((ctx.logger ?? opts.logger) ? { logger: ctx.logger ?? opts.logger } : {}),
+        ...(opts.hooks ? { hooks: opts.hooks } : {}),
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
       });
       if (instance.hasExport('open')) {

@@ -18,7 +18,7 @@ import type {
 import { decodeIpcBatch, IpcFramingError } from '../ipc-frame.js';
 import type { PreparedPlugin } from '../load.js';
 import { stateForPlugin } from '../load.js';
-import { type EarlyWorker, ExtismInstance } from './instance.js';
+import { type EarlyWorker, ExtismInstance, type PluginCallHooks } from './instance.js';
 
 export interface ExtismSourceOptions {
   prepared: PreparedPlugin;
@@ -28,6 +28,7 @@ export interface ExtismSourceOptions {
   logger?: Logger;
   fetch?: typeof fetch;
   stream?: string;
+  hooks?: PluginCallHooks;
 }
 
 function parseJson(plugin: string, call: string, bytes: Uint8Array | null): Record<string, unknown> {
@@ -64,6 +65,7 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
       state: st,
       ...(opts.secrets ? { secrets: opts.secrets } : {}),
       ...(logger ? { logger } : {}),
+      ...(opts.hooks ? { hooks: opts.hooks } : {}),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
     });
   };

@@ -38,7 +38,6 @@ import {
   writeSchemaFor,
 } from '../../iceberg/schema.js';
 import type { Logger } from '../../observability/logger.js';
-import type { SinkSettings } from '../../pipeline/connectors.js';
 import type { SourceState } from '../../sources/source.js';
 import { type FileCommitRequest, SimulatedCrash } from '../file-sink.js';
 import type { ParquetEncoder } from '../parquet/encoder.js';
@@ -48,6 +47,7 @@ import type {
   RecoveryReport,
   Sink,
   SinkOpenContext,
+  SinkSettings,
   StagedFile,
 } from '../sink.js';
 import { createDataFileWriter, type DataFileWriter } from './data-files.js';

@@ -21,13 +21,13 @@ import {
   visibleVersions,
 } from './harness.js';
 
-vi.mock('../../../host/pipeline/connectors.js', async (importOriginal) => {
-  const orig = await importOriginal<typeof import('../../../host/pipeline/connectors.js')>();
+vi.mock('../../../host/connectors/index.js', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../../host/connectors/index.js')>();
   const { routedSource: route } = await import('./route.js');
   return {
     ...orig,
-    createSource: (job: ResolvedJob, batchSize: number) =>
-      route(job, batchSize) ?? orig.createSource(job, batchSize),
+    openSource: (job: ResolvedJob, batchSize: number) =>
+      route(job, batchSize) ?? orig.openSource(job, batchSize),
   };
 });
 

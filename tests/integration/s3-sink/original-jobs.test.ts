@@ -27,13 +27,13 @@ import {
   visibleRows,
 } from './radosgw.js';
 
-vi.mock('../../../host/pipeline/connectors.js', async (importOriginal) => {
-  const orig = await importOriginal<typeof import('../../../host/pipeline/connectors.js')>();
+vi.mock('../../../host/connectors/index.js', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../../host/connectors/index.js')>();
   const isS3 = (job: ResolvedJob) => job.target.type === 's3' || job.target.type === 'minio';
   return {
     ...orig,
-    createSink: (job: ResolvedJob, s: { runId: string; kvMetadata: Record<string, string> }) =>
-      isS3(job) ? createS3Sink(job, s) : orig.createSink(job, s),
+    openSink: (job: ResolvedJob, s: { runId: string; kvMetadata: Record<string, string> }) =>
+      isS3(job) ? createS3Sink(job, s) : orig.openSink(job, s),
   };
 });
 

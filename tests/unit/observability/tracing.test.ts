@@ -7,7 +7,13 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadJob } from '../../../host/config/index.js';
 import { silentLogger } from '../../../host/observability/logger.js';
 import { metricsText, resetMetrics } from '../../../host/observability/metrics.js';
-import { startStage, startTracing, type Tracing, traceRun } from '../../../host/observability/tracing.js';
+import {
+  pluginCallHooks,
+  startStage,
+  startTracing,
+  type Tracing,
+  traceRun,
+} from '../../../host/observability/tracing.js';
 import type { RunReport } from '../../../host/pipeline/report.js';
 import { runJob } from '../../../host/pipeline/run-job.js';
 import { createPluginSource } from '../../../host/plugins/index.js';
@@ -38,7 +44,7 @@ async function quickstartJob(csv = path.join(QUICKSTART, 'data/sales_orders.csv'
       'source_connector_path: connectors/csv.yaml',
       'target_connector: local',
       'target_connector_path: connectors/local.yaml',
-      `asset_path: ${path.join(QUICKSTART, 'contracts/sales_orders.yaml')}`,
+      `asset_path: ${path.join(REPO, 'assets/quickstart/sales_orders.yaml')}`,
       'source:',
       '  files:',
       `    - { path: ${csv}, object: sales_orders }`,
@@ -140,7 +146,7 @@ describe('tracing', () => {
         },
       });
       await traceRun(job, async () => {
-        const source = await createPluginSource(job);
+        const source = await createPluginSource(job, undefined, { hooks: pluginCallHooks });
         const open = startStage('open');
         await source.open(SOURCE_CTX(silentLogger()));
         open.end();

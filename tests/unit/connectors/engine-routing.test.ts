@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadJob } from '../../../host/config/load-job.js';
-import { assertImplemented, createSource } from '../../../host/pipeline/connectors.js';
+import { openSource, resolveJob } from '../../../host/connectors/index.js';
 import { REPO } from '../../helpers/cli.js';
 
 let tmp: string;
@@ -43,14 +43,14 @@ describe('engine routing of database sources', () => {
     const job = await loadJob(await pgJob(''), { cwd: REPO, env });
     expect(job.source.engine).toBe('meltano'); // the recipe's default, as the config says
     expect(job.source.engineExplicit).toBe(false);
-    expect(() => assertImplemented(job)).not.toThrow();
-    expect((await createSource(job, 100)).kind).toBe('postgres');
+    expect(() => resolveJob(job)).not.toThrow();
+    expect((await openSource(job, 100)).kind).toBe('postgres');
   });
 
   it('a job that names Meltano gets the Meltano engine', async () => {
     const job = await loadJob(await pgJob('meltano'), { cwd: REPO, env });
     expect(job.source.engineExplicit).toBe(true);
-    const src = await createSource(job, 100).catch((e: Error) => e);
+    const src = await openSource(job, 100).catch((e: Error) => e);
     expect(src instanceof Error ? src.message : src.kind).toMatch(/meltano/i);
   });
 });

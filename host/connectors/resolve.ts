@@ -1,0 +1,87 @@
+/**
+ * The one place that decides which adapter serves a job. Everything valid but not served fails
+ * here with NOT_IMPLEMENTED, pointing at the job key that asked for it; `validate` resolves too,
+ * so it never promises a run that cannot start. Config only, no I/O, no implementation loaded.
+ */
+import type { ResolvedJob } from '../config/types.js';
+import { DativoError } from '../errors.js';
+import type { SinkAdapter, SourceAdapter } from './adapter.js';
+import { refusedPlugin } from './refusals.js';
+import { SINK_ADAPTERS } from './sinks.js';
+import { SOURCE_ADAPTERS } from './sources.js';
+
+/**
+ * Sources the original always read natively, whatever engine their recipe names (its Postgres and
+ * MySQL recipes default to Meltano, which it ignored). Their jobs keep working unchanged; a job
+ * that names an engine itself gets that engine.
+ */
+const NATIVE_UNLESS_JOB_SAYS = new Set(['postgres', 'mysql']);
+
+function notImplemented(job: ResolvedJob, what: string, keyPath: string): DativoError {
+  return new DativoError(
+    'NOT_IMPLEMENTED',
+    `${what} is valid but not implemented in this version of Dativo`,
+    {
+      location: job.locate(keyPath),
+    },
+  );
+}
+
+function row<A extends SourceAdapter | SinkAdapter>(
+  table: readonly A[],
+  selectedBy: A['selectedBy'],
+  name: string,
+): A | undefined {
+  return table.find((a) => a.selectedBy === selectedBy && a.name === name);
+}
+
+/** True when the job's source or target is a plugin; a refused plugin kind throws. */
+function usesPlugin(
+  job: ResolvedJob,
+  block: ResolvedJob['source'] | ResolvedJob['target'],
+  ref: string | undefined,
+  keyPath: string,
+): boolean {
+  if (block.plugin?.name && !block.plugin.path)
+    throw notImplemented(job, 'plugins by name', `${keyPath.split('.')[0]}.plugin.name`);
+  if (block.plugin) return true;
+  if (!ref) return false;
+  const refused = refusedPlugin(ref, job.locate(keyPath));
+  if (refused) throw refused;
+  return true;
+}
+
+export function resolveSource(job: ResolvedJob): SourceAdapter {
+  const { source } = job;
+  if (usesPlugin(job, source, source.customReader, 'source.custom_reader'))
+    return row(SOURCE_ADAPTERS, 'plugin', 'extism')!;
+  const nativeByDefault = NATIVE_UNLESS_JOB_SAYS.has(source.type) && source.engineExplicit !== true;
+  const engine = nativeByDefault ? undefined : row(SOURCE_ADAPTERS, 'engine', source.engine);
+  if (engine) return engine;
+  const connector = row(SOURCE_ADAPTERS, 'connector', source.type);
+  if (!connector) throw notImplemented(job, `source connector "${source.type}"`, 'source_connector_path');
+  if (source.engine !== 'native' && !nativeByDefault)
+    throw notImplemented(job, `engine "${source.engine}" for ${source.type}`, 'source');
+  return connector;
+}
+
+export function resolveSink(job: ResolvedJob): SinkAdapter {
+  const { target } = job;
+  if (usesPlugin(job, target, target.customWriter, 'target.custom_writer'))
+    return row(SINK_ADAPTERS, 'plugin', 'extism')!;
+  const connector = row(SINK_ADAPTERS, 'connector', target.type);
+  if (!connector) throw notImplemented(job, `target connector "${target.type}"`, 'target_connector_path');
+  if (target.fileFormat !== 'parquet')
+    throw notImplemented(job, `file_format "${target.fileFormat}"`, 'target');
+  if (target.config.markdown_kv_storage !== undefined)
+    throw notImplemented(job, 'markdown_kv storage', 'target.markdown_kv_storage');
+  return connector;
+}
+
+/** Both adapters of a job, or the first reason this build cannot run it. */
+export function resolveJob(job: ResolvedJob): { source: SourceAdapter; sink: SinkAdapter } {
+  // Plugin refusals of either side come first: they are the most specific answer.
+  usesPlugin(job, job.source, job.source.customReader, 'source.custom_reader');
+  usesPlugin(job, job.target, job.target.customWriter, 'target.custom_writer');
+  return { source: resolveSource(job), sink: resolveSink(job) };
+}
