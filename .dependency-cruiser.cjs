@@ -2,7 +2,8 @@
  * The layers of host/ (docs/architecture.md), checked in CI by `npm run deps`.
  * Top to bottom; a module may import its own layer and any layer below, never one above:
  *
- *   cli → (api | orchestrator) → (pipeline | plugin-dev) → connectors → (sources | sinks | plugins | engines)
+ *   cli → (api | orchestrator) → (pipeline | plugin-dev) → connectors
+ *       → (sources | sinks | plugins | marketplace | engines)
  *       → iceberg → config → kernels (contract, tags, state, secrets, observability, errors.ts)
  *
  * Type-only imports count (tsPreCompilationDeps), and so do dynamic import()s: a lazy edge is
@@ -14,7 +15,9 @@ const LAYERS = [
   ['api', 'orchestrator'],
   ['pipeline', 'plugin-dev'],
   ['connectors'],
-  ['sources', 'sinks', 'plugins', 'engines'],
+  // marketplace shares the plugins layer: plugins/load.ts resolves `plugin.name` through its lock, and
+  // it reads plugin manifests and the ABI table from plugins/.
+  ['sources', 'sinks', 'plugins', 'marketplace', 'engines'],
   ['iceberg'],
   ['config'],
   ['contract', 'tags', 'state', 'secrets', 'observability'],

@@ -75,6 +75,7 @@ phase "npm ci + build" npm_install
 phase "typecheck" npm run --silent typecheck
 phase "lint" npm run --silent lint
 phase "dependency layers" npm run --silent deps
+phase "wit" npm run --silent wit:check
 phase "unit tests" run_project unit
 phase "rust plugins (wait)" rust_wait
 phase "services (wait)" services_wait

@@ -4,8 +4,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { unknownCommandMessage } from './command-path.js';
+import { catalogCommand } from './commands/catalog-serve.js';
 import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
+import { icebergCommand } from './commands/iceberg-expire.js';
 import { pluginCommand } from './commands/plugin.js';
 import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
@@ -54,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     pluginCommand(setExit),
     workerCommand(setExit),
     schemaCommand(setExit),
+    catalogCommand(setExit),
+    icebergCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }

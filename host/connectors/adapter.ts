@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { ResolvedJob, ResolvedSource, ResolvedTarget } from '../config/types.js';
+import type { IcebergTarget } from '../sinks/iceberg/target.js';
 import type { Sink } from '../sinks/sink.js';
 import type { CheckResult, Source } from '../sources/source.js';
 
@@ -60,6 +61,8 @@ export interface SinkAdapter extends AdapterRow<'sink', SinkCapabilities> {
   location(job: ResolvedJob): Promise<string | undefined>;
   /** Can we write where the job points, without writing data? */
   check(job: ResolvedJob): Promise<CheckResult>;
+  /** Table targets only: the catalog, table and storage a job writes, for maintenance commands. */
+  openTable?(job: ResolvedJob): Promise<IcebergTarget>;
 }
 
 export type Adapter = SourceAdapter | SinkAdapter;

@@ -3,6 +3,8 @@
  * through it. Nothing here loads an implementation until a Source or Sink is opened.
  */
 import type { ResolvedJob } from '../config/types.js';
+import { DativoError } from '../errors.js';
+import type { IcebergTarget } from '../sinks/iceberg/target.js';
 import type { Sink, SinkSettings } from '../sinks/sink.js';
 import type { CheckResult, Source } from '../sources/source.js';
 import type { SinkAdapter } from './adapter.js';
@@ -38,4 +40,21 @@ export async function targetLocation(job: ResolvedJob): Promise<string | undefin
 /** `dativo check` for targets: can we write where the job points, without writing data? */
 export function checkTarget(job: ResolvedJob): Promise<CheckResult> {
   return resolveSink(job).check(job);
+}
+
+/**
+ * The table a job's target writes (catalog, table id, storage), for maintenance such as
+ * `dativo iceberg expire`; a target that is not a table fails naming `target.type`.
+ */
+export async function openTargetTable(job: ResolvedJob): Promise<IcebergTarget> {
+  const sink = resolveSink(job);
+  if (!sink.openTable)
+    throw new DativoError(
+      'CONFIG_INVALID',
+      `target.type is ${job.target.type}, not a table format (iceberg)`,
+      {
+        location: job.locate('target.type'),
+      },
+    );
+  return sink.openTable(job);
 }

@@ -42,8 +42,7 @@ function usesPlugin(
   ref: string | undefined,
   keyPath: string,
 ): boolean {
-  if (block.plugin?.name && !block.plugin.path)
-    throw notImplemented(job, 'plugins by name', `${keyPath.split('.')[0]}.plugin.name`);
+  // A plugin by name (installed, dativo.lock) resolves when it is opened (host/marketplace/verify.ts).
   if (block.plugin) return true;
   if (!ref) return false;
   const refused = refusedPlugin(ref, job.locate(keyPath));

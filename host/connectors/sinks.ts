@@ -84,6 +84,9 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
       return (await import('../sinks/iceberg/index.js')).icebergTargetLocation(job);
     },
     check: skipped,
+    async openTable(job) {
+      return (await import('../sinks/iceberg/target.js')).openIcebergTarget(job);
+    },
   },
   {
     // The plugin writes bytes; the host publishes them under the target's folder, atomically.

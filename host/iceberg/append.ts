@@ -125,7 +125,7 @@ export async function appendFiles(req: AppendRequest): Promise<AppendResult> {
         throw new Error(
           `manifest list ${parent['manifest-list']} of snapshot ${parent['snapshot-id']} is missing`,
         );
-      parentManifests.push(...readManifestList(bytes));
+      parentManifests.push(...readManifestList(bytes).filter(hasLiveEntries));
     }
     const seq = md['last-sequence-number'] + 1;
     const ours = manifestFileFor(
@@ -204,6 +204,14 @@ export async function appendFiles(req: AppendRequest): Promise<AppendResult> {
   throw new CommitConflictError(
     `could not commit to ${name} after ${maxAttempts} attempts: ${lastError?.message ?? 'conflicts'}`,
   );
+}
+
+/**
+ * False for a manifest whose entries are all DELETED: the spec keeps DELETED entries only in the
+ * snapshot that deleted them, so later snapshots drop the manifest (as iceberg-java and pyiceberg do).
+ */
+export function hasLiveEntries(m: ManifestFile): boolean {
+  return m.added_files_count + m.existing_files_count > 0 || m.deleted_files_count === 0;
 }
 
 /** The standard summary counts (Java's SnapshotSummary keys) for an append. */

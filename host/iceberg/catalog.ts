@@ -15,21 +15,26 @@ export interface TableIdent {
 }
 
 export interface LoadedTable {
-  metadataLocation: string;
+  /** Absent only for a staged create (nothing is written until its commit). */
+  metadataLocation?: string;
   metadata: TableMetadata;
 }
 
-/** REST `TableRequirement`s a commit is conditional on. */
+/** REST `TableRequirement`s a commit is conditional on (all kinds of the spec). */
 export type TableRequirement =
   | { type: 'assert-create' }
   | { type: 'assert-table-uuid'; uuid: string }
   | { type: 'assert-ref-snapshot-id'; ref: string; 'snapshot-id': bigint | null }
   | { type: 'assert-current-schema-id'; 'current-schema-id': number }
   | { type: 'assert-last-assigned-field-id'; 'last-assigned-field-id': number }
-  | { type: 'assert-default-spec-id'; 'default-spec-id': number };
+  | { type: 'assert-last-assigned-partition-id'; 'last-assigned-partition-id': number }
+  | { type: 'assert-default-spec-id'; 'default-spec-id': number }
+  | { type: 'assert-default-sort-order-id'; 'default-sort-order-id': number };
 
-/** REST `TableUpdate`s (the subset Dativo writes). Schema/snapshot objects are the v2 JSON shapes. */
+/** REST `TableUpdate`s of a v2 table. Schema/snapshot/statistics objects are the v2 JSON shapes. */
 export type TableUpdate =
+  | { action: 'assign-uuid'; uuid: string }
+  | { action: 'upgrade-format-version'; 'format-version': number }
   | { action: 'add-schema'; schema: unknown; 'last-column-id'?: number }
   | { action: 'set-current-schema'; 'schema-id': number }
   | { action: 'add-spec'; spec: unknown }
@@ -42,9 +47,21 @@ export type TableUpdate =
       'ref-name': string;
       type: 'branch' | 'tag';
       'snapshot-id': bigint;
+      'max-ref-age-ms'?: number;
+      'max-snapshot-age-ms'?: number;
+      'min-snapshots-to-keep'?: number;
     }
+  | { action: 'remove-snapshots'; 'snapshot-ids': (bigint | number)[] }
+  | { action: 'remove-snapshot-ref'; 'ref-name': string }
   | { action: 'set-properties'; updates: Record<string, string> }
-  | { action: 'set-location'; location: string };
+  | { action: 'remove-properties'; removals: string[] }
+  | { action: 'set-location'; location: string }
+  | { action: 'set-statistics'; 'snapshot-id'?: bigint | number; statistics: unknown }
+  | { action: 'remove-statistics'; 'snapshot-id': bigint | number }
+  | { action: 'set-partition-statistics'; 'partition-statistics': unknown }
+  | { action: 'remove-partition-statistics'; 'snapshot-id': bigint | number }
+  | { action: 'remove-partition-specs'; 'spec-ids': number[] }
+  | { action: 'remove-schemas'; 'schema-ids': number[] };
 
 export interface CreateTableRequest {
   name: string;
@@ -54,6 +71,8 @@ export interface CreateTableRequest {
   'partition-spec'?: unknown;
   'write-order'?: unknown;
   properties?: Record<string, string>;
+  /** Write the metadata but keep the table invisible until a commit with `assert-create`. */
+  'stage-create'?: boolean;
 }
 
 /** Thrown when a requirement fails (REST 409): reload, rebase, retry. */
@@ -61,6 +80,14 @@ export class CommitConflictError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CommitConflictError';
+  }
+}
+
+/** A bad update or requirement (REST 400: retrying cannot help); the message names it. */
+export class InvalidUpdateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidUpdateError';
   }
 }
 
@@ -81,6 +108,21 @@ export interface Catalog {
   loadTable(id: TableIdent): Promise<LoadedTable | undefined>;
   /** Creates the namespace if needed; throws CommitConflictError if the table already exists. */
   createTable(id: TableIdent, req: CreateTableRequest): Promise<LoadedTable>;
-  /** Atomic: all requirements hold and all updates apply, or nothing changes. */
+  /**
+   * Atomic: all requirements hold and all updates apply, or nothing changes. With `assert-create`
+   * the table must not exist and is created from the updates alone (a staged create's commit).
+   */
   commitTable(id: TableIdent, requirements: TableRequirement[], updates: TableUpdate[]): Promise<LoadedTable>;
+  /** False when the table does not exist. `purge` also deletes its data and metadata files. */
+  dropTable?(id: TableIdent, purge: boolean): Promise<boolean>;
+  /** Throws NoSuchTableError / CommitConflictError (destination exists). */
+  renameTable?(from: TableIdent, to: TableIdent): Promise<void>;
+}
+
+/** The table named does not exist (REST 404). */
+export class NoSuchTableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoSuchTableError';
+  }
 }

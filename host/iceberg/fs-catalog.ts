@@ -13,12 +13,16 @@ import {
   CommitConflictError,
   CommitStateUnknownError,
   type CreateTableRequest,
+  InvalidUpdateError,
   type LoadedTable,
+  NoSuchTableError,
   type TableIdent,
   type TableRequirement,
   type TableUpdate,
 } from './catalog.js';
 import {
+  completeCreatedMetadata,
+  emptyTableMetadata,
   type IcebergSchema,
   newTableMetadata,
   type PartitionSpec,
@@ -27,7 +31,7 @@ import {
   serializeTableMetadata,
   type TableMetadata,
 } from './metadata.js';
-import { applyUpdates } from './updates.js';
+import { applyUpdates, checkRequirements } from './updates.js';
 
 export interface FilesystemCatalogOptions {
   store: ObjectStore;
@@ -49,6 +53,8 @@ export interface FilesystemCatalog extends Catalog {
 }
 
 const VERSION_RE = /^v(\d+)\.metadata\.json$/;
+const isVersionKey = (k: string) => VERSION_RE.test(k.slice(k.lastIndexOf('/') + 1));
+const qualified = (id: TableIdent) => [...id.namespace, id.name].join('.');
 
 export function createFilesystemCatalog(opts: FilesystemCatalogOptions): FilesystemCatalog {
   const store = opts.store;
@@ -115,8 +121,9 @@ export function createFilesystemCatalog(opts: FilesystemCatalogOptions): Filesys
         `writing ${locationOf(tKey, v)} failed: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
-    // Only a hint: a failure here loses nothing (readers probe forward from it).
-    await store.putBytes(hintKey(tKey), enc.encode(`${v}\n`)).catch(() => {});
+    // Only a hint: a failure here loses nothing (readers probe forward from it). The bare number,
+    // as Java writes it: some readers build `v<hint>.metadata.json` from the untrimmed text.
+    await store.putBytes(hintKey(tKey), enc.encode(String(v))).catch(() => {});
     return true;
   };
 
@@ -125,6 +132,74 @@ export function createFilesystemCatalog(opts: FilesystemCatalogOptions): Filesys
     const v = await latestVersion(tKey);
     if (v === undefined) return undefined;
     return { metadataLocation: locationOf(tKey, v), metadata: await read(tKey, v), version: v };
+  };
+
+  /** The metadata of a new table, checked: it must live where its identifier says. */
+  const newMetadata = async (id: TableIdent, req: CreateTableRequest): Promise<TableMetadata> => {
+    const tKey = tableKey(id);
+    const location = (req.location ?? `${warehouse}/${tKey}`).replace(/\/+$/, '');
+    if (keyOf(location) !== tKey) {
+      // Versions are found by the identifier, so the table must live where the identifier says.
+      throw new Error(`a filesystem catalog table lives at ${warehouse}/${tKey}, not ${location}`);
+    }
+    if ((await latestVersion(tKey)) !== undefined) {
+      throw new CommitConflictError(`table ${qualified(id)} already exists`);
+    }
+    try {
+      return newTableMetadata({
+        location,
+        schema: req.schema as IcebergSchema,
+        ...(req['partition-spec'] ? { spec: req['partition-spec'] as PartitionSpec } : {}),
+        ...(req['write-order'] ? { sortOrder: req['write-order'] as SortOrder } : {}),
+        ...(req.properties ? { properties: req.properties } : {}),
+        now: now(),
+      });
+    } catch (e) {
+      throw new InvalidUpdateError(`create table ${qualified(id)}: ${(e as Error).message}`);
+    }
+  };
+
+  const createTable = async (id: TableIdent, req: CreateTableRequest): Promise<LoadedTable> => {
+    const tKey = tableKey(id);
+    const md = await newMetadata(id, req);
+    if (!(await writeVersion(tKey, 1, md))) {
+      throw new CommitConflictError(`table ${qualified(id)} already exists`);
+    }
+    return { metadataLocation: locationOf(tKey, 1), metadata: md };
+  };
+
+  /**
+   * A staged create: the metadata the client builds its transaction on, not written, so the table
+   * stays invisible to list and load until the client's commit with `assert-create` creates it.
+   */
+  const stageTable = async (id: TableIdent, req: CreateTableRequest): Promise<LoadedTable> => {
+    const md = await newMetadata(id, req);
+    return { metadata: md };
+  };
+
+  /** `assert-create`: the table is built from the updates alone and written as v1. */
+  const createByCommit = async (
+    id: TableIdent,
+    requirements: TableRequirement[],
+    updates: TableUpdate[],
+  ): Promise<LoadedTable> => {
+    const tKey = tableKey(id);
+    const existing = await latestVersion(tKey);
+    checkRequirements(existing === undefined ? undefined : await read(tKey, existing), requirements);
+    const base = emptyTableMetadata(`${warehouse}/${tKey}`, now());
+    const md = completeCreatedMetadata(
+      applyUpdates(
+        base,
+        requirements.filter((r) => r.type !== 'assert-create'),
+        updates,
+        { now: now() },
+      ),
+    );
+    if (keyOf(md.location) !== tKey)
+      throw new InvalidUpdateError(`set-location: a filesystem catalog table lives at ${warehouse}/${tKey}`);
+    if (!(await writeVersion(tKey, 1, md)))
+      throw new CommitConflictError('requirement failed: table already exists');
+    return { metadataLocation: locationOf(tKey, 1), metadata: md };
   };
 
   return {
@@ -139,31 +214,13 @@ export function createFilesystemCatalog(opts: FilesystemCatalogOptions): Filesys
     },
 
     async createTable(id, req: CreateTableRequest) {
-      const tKey = tableKey(id);
-      const location = (req.location ?? `${warehouse}/${tKey}`).replace(/\/+$/, '');
-      if (keyOf(location) !== tKey) {
-        // Versions are found by the identifier, so the table must live where the identifier says.
-        throw new Error(`a filesystem catalog table lives at ${warehouse}/${tKey}, not ${location}`);
-      }
-      if ((await latestVersion(tKey)) !== undefined) {
-        throw new CommitConflictError(`table ${[...id.namespace, id.name].join('.')} already exists`);
-      }
-      const md = newTableMetadata({
-        location,
-        schema: req.schema as IcebergSchema,
-        ...(req['partition-spec'] ? { spec: req['partition-spec'] as PartitionSpec } : {}),
-        ...(req['write-order'] ? { sortOrder: req['write-order'] as SortOrder } : {}),
-        ...(req.properties ? { properties: req.properties } : {}),
-        now: now(),
-      });
-      if (!(await writeVersion(tKey, 1, md))) {
-        throw new CommitConflictError(`table ${[...id.namespace, id.name].join('.')} already exists`);
-      }
-      return { metadataLocation: locationOf(tKey, 1), metadata: md };
+      return req['stage-create'] ? stageTable(id, req) : createTable(id, req);
     },
 
     async commitTable(id, requirements: TableRequirement[], updates: TableUpdate[]) {
       const tKey = tableKey(id);
+      if (requirements.some((r) => r.type === 'assert-create'))
+        return createByCommit(id, requirements, updates);
       for (let attempt = 0; ; attempt++) {
         const cur = await load(id);
         if (!cur)
@@ -181,6 +238,38 @@ export function createFilesystemCatalog(opts: FilesystemCatalogOptions): Filesys
           throw new CommitConflictError(`lost ${attempt + 1} races for the next metadata version of ${tKey}`);
         }
       }
+    },
+
+    async dropTable(id, purge) {
+      const tKey = tableKey(id);
+      const cur = await load(id);
+      if (!cur) return false;
+      // Without purge only the versions go (the table disappears; data and manifests stay, as a
+      // catalog's drop leaves files to their owner); with purge everything under the table goes.
+      const keys = purge
+        ? await store.list(`${tKey}/`)
+        : (await store.list(`${tKey}/metadata/`)).filter((k) => isVersionKey(k) || k === hintKey(tKey));
+      for (const k of keys) await store.delete(k);
+      if (purge && keyOf(cur.metadata.location) !== tKey) {
+        for (const k of await store.list(`${keyOf(cur.metadata.location)}/`)) await store.delete(k);
+      }
+      return true;
+    },
+
+    async renameTable(from, to) {
+      const cur = await load(from);
+      if (!cur) throw new NoSuchTableError(`table ${qualified(from)} does not exist`);
+      const toKey = tableKey(to);
+      if ((await latestVersion(toKey)) !== undefined)
+        throw new CommitConflictError(`table ${qualified(to)} already exists`);
+      // The files stay where they are (manifests name them by absolute path): the new name gets a
+      // first version pointing at the same location, then the old name's versions go.
+      const md: TableMetadata = { ...cur.metadata, 'metadata-log': [], 'last-updated-ms': now() };
+      if (!(await writeVersion(toKey, 1, md)))
+        throw new CommitConflictError(`table ${qualified(to)} already exists`);
+      const fromKey = tableKey(from);
+      for (const k of await store.list(`${fromKey}/metadata/`))
+        if (isVersionKey(k) || k === hintKey(fromKey)) await store.delete(k);
     },
 
     async listTables(namespace) {

@@ -23,6 +23,8 @@ export interface DataFile {
   recordCount: number;
   /** Partition values by partition field name, in internal form (transform results). */
   partition: Record<string, IcebergValue | null>;
+  /** Encoded bytes per column (field id), from the Parquet footer. */
+  columnSizes?: Map<number, number>;
   valueCounts?: Map<number, number>;
   nullValueCounts?: Map<number, number>;
   nanValueCounts?: Map<number, number>;
@@ -287,7 +289,7 @@ export function writeManifest(input: WriteManifestInput): Uint8Array {
       ),
       record_count: BigInt(f.recordCount),
       file_size_in_bytes: BigInt(f.fileSizeInBytes),
-      column_sizes: null,
+      column_sizes: mapEntries(f.columnSizes),
       value_counts: mapEntries(f.valueCounts),
       null_value_counts: mapEntries(f.nullValueCounts),
       nan_value_counts: mapEntries(f.nanValueCounts),

@@ -4,25 +4,19 @@
  * stay numbers, since they never pass 2^53.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { checkFieldIds, maxFieldId } from './field-ids.js';
 import { type JsonValue, parseJson, stringifyJson, toBigInt } from './json.js';
+import type { IcebergSchema } from './schema-types.js';
 
-/** Primitive type strings of the spec (`decimal(p,s)`, `fixed[n]` included). */
-export type PrimitiveType = string;
-
-export interface NestedField {
-  id: number;
-  name: string;
-  required: boolean;
-  type: PrimitiveType;
-  doc?: string;
-}
-
-export interface IcebergSchema {
-  type: 'struct';
-  'schema-id': number;
-  'identifier-field-ids'?: number[];
-  fields: NestedField[];
-}
+export type {
+  IcebergSchema,
+  IcebergType,
+  ListType,
+  MapType,
+  NestedField,
+  PrimitiveType,
+  StructType,
+} from './schema-types.js';
 
 export interface PartitionField {
   'source-id': number;
@@ -87,6 +81,23 @@ export interface TableMetadata {
   'sort-orders': SortOrder[];
   'default-sort-order-id': number;
   refs: Record<string, SnapshotRef>;
+  /** Table statistics files (Puffin), one per snapshot at most. */
+  statistics?: StatisticsFile[];
+  'partition-statistics'?: PartitionStatisticsFile[];
+}
+
+export interface StatisticsFile {
+  'snapshot-id': bigint;
+  'statistics-path': string;
+  'file-size-in-bytes': number;
+  'file-footer-size-in-bytes': number;
+  'blob-metadata': unknown[];
+}
+
+export interface PartitionStatisticsFile {
+  'snapshot-id': bigint;
+  'statistics-path': string;
+  'file-size-in-bytes': number;
 }
 
 /** Partition field ids start at 1000 (spec). */
@@ -114,6 +125,7 @@ export interface NewTableInput {
 /** Metadata of a new, empty table (schema id 0, spec id 0). */
 export function newTableMetadata(input: NewTableInput): TableMetadata {
   const schema: IcebergSchema = { ...input.schema, 'schema-id': 0 };
+  checkFieldIds(schema);
   const spec: PartitionSpec = { fields: input.spec?.fields ?? [], 'spec-id': 0 };
   const order = input.sortOrder ?? UNSORTED_ORDER;
   return {
@@ -138,8 +150,36 @@ export function newTableMetadata(input: NewTableInput): TableMetadata {
   };
 }
 
-export function maxFieldId(schema: Pick<IcebergSchema, 'fields'>): number {
-  return schema.fields.reduce((m, f) => Math.max(m, f.id), 0);
+/**
+ * The base a create-by-commit (`assert-create`) applies its updates to: Java's `buildFromEmpty`.
+ * `completeCreatedMetadata` then fills what the updates did not set.
+ */
+export function emptyTableMetadata(location: string, now = Date.now()): TableMetadata {
+  return {
+    ...newTableMetadata({ location, schema: { type: 'struct', fields: [] }, now }),
+    schemas: [],
+    'current-schema-id': -1,
+    'partition-specs': [],
+    'default-spec-id': -1,
+    'sort-orders': [],
+    'default-sort-order-id': -1,
+  };
+}
+
+/** After a create-by-commit: an unpartitioned spec and no sort order unless the updates gave them. */
+export function completeCreatedMetadata(md: TableMetadata): TableMetadata {
+  if (md.schemas.length === 0 || md['current-schema-id'] < 0)
+    throw new Error('a table created by commit needs add-schema and set-current-schema');
+  const out = { ...md };
+  if (out['partition-specs'].length === 0) {
+    out['partition-specs'] = [{ 'spec-id': 0, fields: [] }];
+    out['default-spec-id'] = 0;
+  }
+  if (out['sort-orders'].length === 0) {
+    out['sort-orders'] = [UNSORTED_ORDER];
+    out['default-sort-order-id'] = 0;
+  }
+  return out;
 }
 
 export function currentSchema(md: TableMetadata): IcebergSchema {
@@ -211,6 +251,18 @@ export function normalizeTableMetadata(raw: JsonValue | unknown): TableMetadata 
     'default-sort-order-id': Number(o['default-sort-order-id'] ?? 0),
     refs,
   };
+  const snapIdOf = (e: Record<string, unknown>, what: string) => ({
+    ...e,
+    'snapshot-id': toBigInt(e['snapshot-id'], `${what}.snapshot-id`),
+  });
+  if (Array.isArray(o.statistics))
+    md.statistics = (o.statistics as Record<string, unknown>[]).map(
+      (e) => snapIdOf(e, 'statistics') as unknown as StatisticsFile,
+    );
+  if (Array.isArray(o['partition-statistics']))
+    md['partition-statistics'] = (o['partition-statistics'] as Record<string, unknown>[]).map(
+      (e) => snapIdOf(e, 'partition-statistics') as unknown as PartitionStatisticsFile,
+    );
   // -1 is how some writers say "no snapshot".
   if (curId === undefined || curId < 0n) delete md['current-snapshot-id'];
   else md['current-snapshot-id'] = curId;

@@ -6,7 +6,8 @@
  */
 import type { Schema as ArrowSchema } from 'apache-arrow';
 import { DativoError } from '../errors.js';
-import type { IcebergSchema, NestedField, PartitionField, PartitionSpec } from './metadata.js';
+import { isPrimitive } from './field-ids.js';
+import type { IcebergSchema, IcebergType, NestedField, PartitionField, PartitionSpec } from './metadata.js';
 import { FIRST_PARTITION_FIELD_ID } from './metadata.js';
 import {
   checkTransform,
@@ -28,7 +29,19 @@ export interface WriteSchema {
   relaxed: string[];
   /** True when the table's schema must change (added or relaxed columns). */
   evolves: boolean;
+  /** Columns written with the table's timestamp type instead of the data's (zone drift). */
+  retyped: string[];
 }
+
+export interface WriteSchemaOptions {
+  /**
+   * True when the contract states the column's zone (physicalType `timestamptz`/`timestamp_ntz`),
+   * false when the zone is detected from the data (`timestamp`, utc auto) and may drift by run.
+   */
+  zoneDeclared?: (column: string) => boolean;
+}
+
+const TIMESTAMPS = new Set(['timestamp', 'timestamptz']);
 
 /** The Iceberg schema of a first write: ids 1..n in the data's column order. */
 export function initialSchema(arrow: ArrowSchema): IcebergSchema {
@@ -64,12 +77,14 @@ export function writeSchemaFor(
   table: IcebergSchema,
   lastColumnId: number,
   tableName: string,
+  opts: WriteSchemaOptions = {},
 ): WriteSchema {
   const byName = new Map(table.fields.map((f) => [f.name, f]));
   const dataNames = new Set(arrow.fields.map((f) => f.name));
   const columns = new Map<string, { id: number; type: string }>();
   const added: string[] = [];
   const relaxed: string[] = [];
+  const retyped: string[] = [];
   const fields: NestedField[] = table.fields.map((f) => ({ ...f }));
   let next = lastColumnId;
 
@@ -92,10 +107,15 @@ export function writeSchemaFor(
       added.push(af.name);
       continue;
     }
-    if (normalizeType(have.type) !== normalizeType(type)) {
+    if (isPrimitive(have.type) && TIMESTAMPS.has(have.type) && TIMESTAMPS.has(type) && have.type !== type) {
+      // Both are microseconds since the epoch: the values keep their instant, written with the
+      // table's type. Only a zone the contract states is a real change, which Iceberg cannot make.
+      if (opts.zoneDeclared?.(af.name) ?? true) throw timestampChange(af.name, type, have.type, tableName);
+      retyped.push(af.name);
+    } else if (!isPrimitive(have.type) || normalizeType(have.type) !== normalizeType(type)) {
       throw new DativoError(
         'WRITE_FAILED',
-        `column ${af.name} has type ${type} in the data but ${have.type} in Iceberg table ${tableName}; changing a column's type is not supported`,
+        `column ${af.name} has type ${type} in the data but ${typeText(have.type)} in Iceberg table ${tableName}; changing a column's type is not supported`,
         { location: { field: af.name } },
       );
     }
@@ -104,13 +124,29 @@ export function writeSchemaFor(
       fields[i] = { ...have, required: false };
       relaxed.push(af.name);
     }
-    columns.set(af.name, { id: have.id, type: have.type });
+    columns.set(af.name, { id: have.id, type: have.type as string });
   }
   const evolves = added.length > 0 || relaxed.length > 0;
-  return { schema: evolves ? { ...table, fields } : table, columns, added, relaxed, evolves };
+  return { schema: evolves ? { ...table, fields } : table, columns, added, relaxed, evolves, retyped };
+}
+
+function timestampChange(column: string, data: string, table: string, tableName: string): DativoError {
+  const physical = table === 'timestamptz' ? 'timestamptz' : 'timestamp_ntz';
+  return new DativoError(
+    'WRITE_FAILED',
+    `column ${column} is ${data} in the contract but ${table} in Iceberg table ${tableName}; Iceberg cannot change a column between timestamp and timestamptz. ` +
+      `To keep writing to this table, declare the field with physicalType ${physical} (or logicalType timestamp, to follow the table); ` +
+      'to change the type, write to a new table (target.config.table) and move the rows, or drop the table and reload',
+    { location: { field: column } },
+  );
 }
 
 const normalizeType = (t: string) => t.replace(/\s+/g, '').toLowerCase();
+
+/** A type for messages: the primitive's name, or struct/list/map. */
+function typeText(t: IcebergType): string {
+  return isPrimitive(t) ? t : t.type;
+}
 
 /**
  * `target.partitioning` entries as Iceberg partition fields. An entry is a column (identity) or a
@@ -139,6 +175,8 @@ export function partitionSpecFor(
       });
     }
     try {
+      if (!isPrimitive(src.type))
+        throw new Error(`${column} is a ${src.type.type}; only primitive columns partition`);
       checkTransform(transform, src.type);
     } catch (e) {
       throw new DativoError('CONFIG_INVALID', `partition ${raw}: ${(e as Error).message}`, {
@@ -191,13 +229,14 @@ export function partitionTypes(spec: PartitionSpec, schema: IcebergSchema) {
   return spec.fields.map((f) => {
     const src = schema.fields.find((x) => x.id === f['source-id']);
     if (!src) throw new Error(`partition field ${f.name} refers to a missing column ${f['source-id']}`);
+    if (!isPrimitive(src.type)) throw new Error(`partition field ${f.name} has a nested source column`);
     const transform = parseTransform(f.transform);
     return {
       name: f.name,
       fieldId: f['field-id'],
       type: resultType(transform, src.type),
       transform,
-      source: src,
+      source: { ...src, type: src.type },
     };
   });
 }

@@ -18,6 +18,7 @@ import {
 import { REQUIRED_EXPORTS } from '../plugins/load.js';
 import { loadPluginManifest, MANIFEST_FILE, type PluginManifest } from '../plugins/manifest.js';
 import { checkModule, computeGrant } from '../plugins/policy.js';
+import { buildComponentPlugin } from './component-build.js';
 import { setManifestEntry } from './manifest-edit.js';
 import { findRustToolchain, type RustToolchain, WASM_TARGET } from './toolchain.js';
 
@@ -129,6 +130,8 @@ export async function buildPlugin(opts: BuildOptions): Promise<BuildResult> {
   if (!existsSync(manifestPath)) {
     throw new DativoError('CONFIG_NOT_FOUND', `${dir} has no ${MANIFEST_FILE}; is this a plugin folder?`);
   }
+  // A TypeScript plugin (runtime: component) is bundled and componentized instead of cargo-built.
+  if (loadPluginManifest(dir, 'reader').manifest.runtime === 'component') return buildComponentPlugin(dir);
   if (!existsSync(path.join(dir, 'Cargo.toml'))) {
     throw new DativoError('CONFIG_NOT_FOUND', `${dir} has no Cargo.toml; plugin build builds Rust plugins`);
   }

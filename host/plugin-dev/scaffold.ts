@@ -12,12 +12,13 @@ import { pluginCargoConfig, workspaceProfiles } from './cargo-config.js';
 import { setManifestEntry, UNBUILT_SHA256 } from './manifest-edit.js';
 import { dativoRoot, pdkRustDir, templateDir } from './paths.js';
 
-export const LANGUAGES = ['rust'] as const;
+export const LANGUAGES = ['rust', 'ts'] as const;
 export type PluginLanguage = (typeof LANGUAGES)[number];
 
 /** The template's own names, replaced by the plugin's. */
 const TEMPLATE_PACKAGE = 'rust-reader-template';
 const TEMPLATE_CRATE = 'rust_reader_template';
+const TS_TEMPLATE = 'ts-reader-template';
 /** Never copied from the template folder. */
 const SKIP = new Set(['target', '.cargo', 'Cargo.lock']);
 
@@ -73,6 +74,18 @@ function rewriteCargoToml(text: string, pkg: string, pdk: string, root: string):
   );
 }
 
+/**
+ * A TypeScript plugin: the template with its name replaced. It needs no npm install: `plugin
+ * build` resolves `@dativo/pdk` and apache-arrow from this Dativo (the plugin's own node_modules
+ * come first, for its other dependencies).
+ */
+function initTsPlugin(name: string, template: string, dir: string): InitResult {
+  const files = copyTree(template, dir, (_rel, text) => text.split(TS_TEMPLATE).join(name));
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  setManifestEntry(manifestPath, { file: `${name}.wasm`, sha256: UNBUILT_SHA256 });
+  return { dir, files: files.sort() };
+}
+
 export function initPlugin(opts: InitOptions): InitResult {
   const lang = opts.lang ?? 'rust';
   if (!LANGUAGES.includes(lang)) throw fail(`--lang ${lang}: only ${LANGUAGES.join(', ')} is supported`);
@@ -95,6 +108,7 @@ export function initPlugin(opts: InitOptions): InitResult {
       );
     }
   }
+  if (lang === 'ts') return initTsPlugin(name, template, dir);
   const crate = name.replace(/-/g, '_');
   const pdk = pdkRustDir(root);
   const files = copyTree(template, dir, (rel, text) => {

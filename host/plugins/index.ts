@@ -45,7 +45,7 @@ export async function createPluginSource(
 ): Promise<Source> {
   const { path, allow } = pluginRefOf(job, 'reader', ref);
   // Booting the plugin's Worker overlaps the checks below (it gets the module only after them).
-  const early = startWorkerEarly();
+  let early: ReturnType<typeof startWorkerEarly> | undefined = startWorkerEarly();
   let prepared: PreparedPlugin;
   try {
     prepared = preparePlugin(path, {
@@ -56,13 +56,19 @@ export async function createPluginSource(
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
     // The file capability: the job's source.files (globs expanded here), by logical name only.
+    if (prepared.runtime) {
+      // A component: its own worker file; refusals of its world come before anything starts.
+      void early.worker.terminate();
+      early = undefined;
+      await prepared.runtime.check();
+    }
     prepared.grant.files = await grantInputFiles(
       prepared.loaded.manifest,
       job.source.files ?? [],
       opts.logger,
     );
   } catch (e) {
-    await early.worker.terminate();
+    await early?.worker.terminate();
     throw e;
   }
   if (prepared.grant.files.length > 0) {
@@ -74,7 +80,7 @@ export async function createPluginSource(
   const stream = streamOf(job);
   return createExtismSource({
     prepared,
-    early,
+    ...(early ? { early } : {}),
     secrets: opts.secrets ?? staticSecrets(job.source.credentials),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
@@ -98,6 +104,7 @@ export async function createPluginSink(
     config: pluginConfigFrom(job.target.config),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
+  await prepared.runtime?.check();
   const stream = streamOf(job);
   return createExtismSink({
     prepared,

@@ -4,18 +4,22 @@
  * sha256 → module bytes (ABI section, imports, memory maximum) → config schema → instantiate.
  */
 
+import path from 'node:path';
 import type { SecretLookup } from '../config/secret-lookup.js';
 import type { InputFile, PluginRef, ResolvedJob, SandboxLimits } from '../config/types.js';
 import { DativoError } from '../errors.js';
+import { resolveInstalledPlugin } from '../marketplace/verify.js';
 import type { Logger } from '../observability/logger.js';
 import { isCredentialKey } from '../secrets/masker.js';
+import { checkAbiSupport } from './abi-support.js';
+import { componentRuntime } from './component/instance.js';
 import {
   DATIVO_IMPORTS,
   DATIVO_NAMESPACE,
   KERNEL_IMPORTS,
   KERNEL_NAMESPACE,
 } from './extism/host-functions.js';
-import { ExtismInstance } from './extism/instance.js';
+import { ExtismInstance, type WorkerRuntime } from './extism/instance.js';
 import { grantInputFiles } from './input-files.js';
 import {
   type LoadedPlugin,
@@ -55,6 +59,31 @@ export interface PreparedPlugin {
   grant: Grant;
   wasm: Uint8Array;
   config: string;
+  /** Set for a WebAssembly component (host/plugins/component); absent = an Extism module. */
+  runtime?: WorkerRuntime & { check(): Promise<unknown> };
+}
+
+/** The layer a wasm header announces: core module (Extism) or component. */
+export function wasmLayer(bytes: Uint8Array): 'module' | 'component' | undefined {
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
+    return undefined;
+  if (bytes[4] === 1 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0) return 'module';
+  return bytes[6] === 1 && bytes[7] === 0 ? 'component' : undefined;
+}
+
+const RUNTIME_OF_LAYER = { module: 'extism', component: 'component' } as const;
+
+/** The wasm header decides the runtime; a manifest naming the other one is refused. */
+function checkLayer(loaded: LoadedPlugin, wasm: Uint8Array): void {
+  const { manifest } = loaded;
+  const layer = wasmLayer(wasm);
+  if (!layer || RUNTIME_OF_LAYER[layer] === manifest.runtime) return;
+  throw new DativoError(
+    'CONFIG_INVALID',
+    `plugin ${manifest.name}: ${manifest.entry.file} is a WebAssembly ${layer === 'module' ? 'core module' : 'component'}, ` +
+      `but ${path.basename(loaded.manifestPath)} says runtime: ${manifest.runtime}; a ${layer === 'module' ? 'core module' : 'component'} runs with runtime: ${RUNTIME_OF_LAYER[layer]}`,
+    { location: { plugin: manifest.name, file: loaded.manifestPath, keyPath: 'runtime' } },
+  );
 }
 
 /** Everything short of running the module. Throws DativoError for each refusal. */
@@ -62,7 +91,17 @@ export function preparePlugin(pluginPath: string, opts: OpenPluginOptions): Prep
   const loaded = loadPluginManifest(pluginPath, opts.role);
   const { manifest } = loaded;
   const location = { plugin: manifest.name };
-  if (manifest.runtime !== 'extism') {
+  const abi = checkAbiSupport(manifest.abi, manifest.name);
+  if (abi.warning) opts.logger?.warn({ plugin: manifest.name }, abi.warning);
+  if (manifest.runtime === 'deno') {
+    throw new DativoError(
+      'NOT_IMPLEMENTED',
+      `plugin ${manifest.name}: runtime: deno is valid but not implemented: TypeScript plugins run as WebAssembly components ` +
+        '(runtime: component, built with `dativo plugin build`), the decision of issue #20 (docs/typescript-plugins.md)',
+      { location },
+    );
+  }
+  if (manifest.runtime !== 'extism' && manifest.runtime !== 'component') {
     throw new DativoError(
       'NOT_IMPLEMENTED',
       `plugin ${manifest.name}: the ${manifest.runtime} plugin runtime is valid but not implemented in this version of Dativo`,
@@ -78,6 +117,13 @@ export function preparePlugin(pluginPath: string, opts: OpenPluginOptions): Prep
   }
   const grant = computeGrant(manifest, opts.allow ?? { hosts: [], secrets: [] }, opts.sandbox, opts.logger);
   const wasm = readVerifiedEntry(loaded);
+  checkLayer(loaded, wasm);
+  if (manifest.runtime === 'component') {
+    const config = opts.config ?? {};
+    validatePluginConfig(manifest, config);
+    const runtime = componentRuntime(loaded, wasm, grant, opts.logger);
+    return { loaded, grant, wasm, config: JSON.stringify(config), runtime };
+  }
   const info = checkModule(manifest, wasm, grant, opts.logger, {
     [KERNEL_NAMESPACE]: KERNEL_IMPORTS,
     [DATIVO_NAMESPACE]: DATIVO_IMPORTS,
@@ -102,10 +148,12 @@ export async function openPlugin(
   opts: OpenPluginOptions,
 ): Promise<PreparedPlugin & { instance: ExtismInstance }> {
   const prepared = preparePlugin(pluginPath, opts);
+  await prepared.runtime?.check();
   if (opts.files)
     prepared.grant.files = await grantInputFiles(prepared.loaded.manifest, opts.files, opts.logger);
   const instance = await ExtismInstance.start({
     wasm: prepared.wasm,
+    ...(prepared.runtime ? { runtime: prepared.runtime } : {}),
     grant: prepared.grant,
     config: prepared.config,
     ...(opts.state ? { state: opts.state } : {}),
@@ -158,13 +206,9 @@ export function pluginRefOf(
       keyPath,
     };
   if (!chosen.path) {
-    throw new DativoError(
-      'NOT_IMPLEMENTED',
-      `installed plugins by name ("${chosen.name}") are valid but not implemented in this version of Dativo; use plugin.path`,
-      {
-        location: job.locate(keyPath),
-      },
-    );
+    // An installed plugin (NAME@RANGE): the folder dativo.lock names, after its files are re-hashed.
+    const installed = resolveInstalledPlugin(chosen.name ?? '', path.dirname(job.file));
+    return { path: installed, allow: chosen.allow, keyPath };
   }
   return { path: chosen.path, allow: chosen.allow, keyPath };
 }

@@ -13,10 +13,15 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DativoError } from '../errors.js';
+import { newestAbi } from './abi-support.js';
+import { parseWasmModule, readAbiVersion } from './wasm-module.js';
 
 export const MANIFEST_FILE = 'dativo-plugin.yaml';
-/** The ABI this host speaks: the major.minor of `wit/dativo-plugin.wit` (package dativo:plugin@1.0.0). */
-export const HOST_ABI = '1.0';
+/**
+ * The ABI this host speaks: the major.minor of `wit/dativo-plugin.wit` (package dativo:plugin@1.1.0).
+ * 1.1 changed no byte of the Extism flattening, so modules built for 1.0 load unchanged.
+ */
+export const HOST_ABI = newestAbi();
 
 const hostPort = z
   .string()
@@ -153,6 +158,14 @@ function fromManifestFile(manifestPath: string): LoadedPlugin {
   return { manifest, manifestPath, entryPath, synthesized: false };
 }
 
+function moduleAbi(bytes: Uint8Array): string | undefined {
+  try {
+    return readAbiVersion(parseWasmModule(bytes));
+  } catch {
+    return undefined; // checkModule reports a malformed module
+  }
+}
+
 /** A bare .wasm: no capabilities at all, the role the job uses it for. */
 function synthesize(file: string, role: 'reader' | 'writer'): LoadedPlugin {
   const bytes = readFileSync(file);
@@ -160,12 +173,15 @@ function synthesize(file: string, role: 'reader' | 'writer'): LoadedPlugin {
     .basename(file, '.wasm')
     .toLowerCase()
     .replace(/[^a-z0-9._-]/g, '-');
+  // Version 1 in the header is a core module (Extism); anything else is left to the component runtime.
+  const isCore = bytes[4] === 1 && bytes[5] === 0;
   const manifest = manifestSchema.parse({
     name: /^[a-z0-9]/.test(name) ? name : `plugin-${name}`,
     version: '0.0.0',
     role,
-    runtime: 'extism',
-    abi: HOST_ABI,
+    runtime: isCore || bytes.length < 8 ? 'extism' : 'component',
+    // Nothing to contradict the module: it is taken at its word (a 1.0 module stays 1.0).
+    abi: isCore ? (moduleAbi(bytes) ?? HOST_ABI) : HOST_ABI,
     entry: { file: path.basename(file), sha256: sha256(bytes) },
   });
   return { manifest, manifestPath: file, entryPath: file, synthesized: true };

@@ -7,6 +7,7 @@
 import type { PluginRef, SandboxLimits } from '../config/types.js';
 import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { ABI_VERSIONS } from './abi-support.js';
 import type { GrantedFile } from './input-files.js';
 import { HOST_ABI, type HttpPolicyConfig, httpPolicySchema, type PluginManifest } from './manifest.js';
 import {
@@ -163,17 +164,9 @@ export function computeGrant(
   };
 }
 
-/** Same major, plugin minor ≤ host minor. */
-export function abiCompatible(pluginAbi: string, hostAbi = HOST_ABI): boolean {
-  const [pm, pn] = pluginAbi.split('.').map(Number);
-  const [hm, hn] = hostAbi.split('.').map(Number);
-  return (
-    pm !== undefined &&
-    pm === hm &&
-    (pn ?? 0) <= (hn ?? 0) &&
-    Number.isInteger(pm) &&
-    Number.isInteger(pn ?? 0)
-  );
+/** Whether the host's ABI table (abi-support.ts, the one place that decides) runs this version. */
+export function abiCompatible(pluginAbi: string): boolean {
+  return ABI_VERSIONS.some((v) => v.version === pluginAbi.trim());
 }
 
 /**

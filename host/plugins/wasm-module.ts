@@ -161,7 +161,8 @@ export function pagesToBytes(pages: number): number {
   return pages * WASM_PAGE;
 }
 
-function leb(n: number): number[] {
+/** Unsigned LEB128 encoding (section sizes, counts, limits). */
+export function leb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;

@@ -2,7 +2,7 @@
 # Start every service the test suite needs and build what the tests run (each script installs its
 # packages when missing and is idempotent). Called in the background by scripts/test-all.sh while
 # npm installs. The lanes run in parallel; the exit status is non-zero when any of them failed.
-#   databases and S3: radosgw, PostgreSQL, MariaDB; queue: Redis
+#   databases and S3: radosgw, PostgreSQL, MariaDB; queue: Redis; plugin marketplace: docker-registry
 #   containers: dockerd, then the test connector images (Airbyte on busybox, the Singer tap on a
 #               debootstrap Python rootfs); sandbox: bubblewrap; Iceberg verifiers: avrocat, python3-avro
 set -uo pipefail
@@ -12,7 +12,7 @@ containers() {
 }
 pids=()
 names=()
-for s in radosgw postgres mariadb redis bwrap avro; do
+for s in radosgw postgres mariadb redis registry bwrap avro; do
   bash "start-$s.sh" &
   pids+=($!)
   names+=("$s")

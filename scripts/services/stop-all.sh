@@ -6,4 +6,5 @@ bash stop-radosgw.sh
 bash stop-postgres.sh
 bash stop-mariadb.sh
 bash stop-redis.sh
+bash stop-registry.sh
 bash stop-docker.sh

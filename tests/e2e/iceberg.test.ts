@@ -124,4 +124,36 @@ describe('dativo run: CSV → Iceberg (filesystem catalog)', () => {
     });
     expect(await icebergRead({ tableUrl: tableUrl() })).toHaveLength(10);
   });
+
+  it('dativo iceberg expire removes the older snapshot and keeps every row', async () => {
+    const job = await writeJob();
+    expect((await run(job)).code).toBe(0);
+    // a second snapshot: the same rows again, written by a second job (its own state)
+    const second = path.join(tmp, 'person_again.yaml');
+    await writeFile(second, await readFile(job, 'utf8'));
+    const again = await run(second);
+    expect(again.code, again.stderr).toBe(0);
+    const hint = path.join(tmp, 'warehouse/dativo/csv_person/metadata/version-hint.text');
+    const v = await readFile(hint, 'utf8');
+    const before = parseTableMetadata(
+      await readFile(path.join(path.dirname(hint), `v${v}.metadata.json`), 'utf8'),
+    );
+    expect(before.snapshots).toHaveLength(2);
+
+    const bad = await runCli(['iceberg', 'expire', '--config', job, '--older-than', 'soon'], { env: ENV });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--older-than must be a number with m, h, d or w');
+
+    const r = await runCli(
+      ['iceberg', 'expire', '--config', job, '--older-than', '0m', '--retain-last', '1', '--json'],
+      { env: ENV },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const report = reportOf(r);
+    expect(report.table).toBe('dativo.csv_person');
+    expect(report.removedSnapshots).toEqual([String(before.snapshots[0]?.['snapshot-id'])]);
+    const after = await icebergMetadata({ tableUrl: tableUrl() });
+    expect(after.snapshots).toHaveLength(1);
+    expect(await icebergRead({ tableUrl: tableUrl() })).toHaveLength(20);
+  });
 });

@@ -358,7 +358,7 @@ describe('identity and version', () => {
     );
     expect(err.code).toBe('PLUGIN_VERSION_INCOMPATIBLE');
     expect(err.message).toMatch(
-      /module ABI version 2\.0 \(manifest says 2\.0\) is not compatible with this host's ABI 1\.0/,
+      /module ABI version 2\.0 \(manifest says 2\.0\) is not compatible with this host's ABI 1\.1/,
     );
     const err2 = await caught(() => preparePlugin(pluginDir('reader-abi2'), { role: 'reader', logger }));
     expect(err2.message).toMatch(/module ABI version 2\.0 \(manifest says 1\.0\)/);

@@ -1,17 +1,26 @@
 import { Command } from 'commander';
 import { pluginBuildCommand } from './plugin-build.js';
 import { pluginInitCommand } from './plugin-init.js';
+import { installSideCommands } from './plugin-install.js';
+import { publishSideCommands } from './plugin-publish.js';
 import { pluginTestCommand } from './plugin-test.js';
 
-/** `dativo plugin init | build | test`: from nothing to a tested WebAssembly plugin. */
+/** `dativo plugin init | build | test`, then the marketplace: pack, publish, install, verify. */
 export function pluginCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('plugin')
-    .description('Write plugins: scaffold (init), compile (build) and check (test) them')
+    .description('Write plugins (init, build, test) and share them (pack, publish, install, verify)')
     .addHelpText(
       'after',
       '\nExample:\n  $ dativo plugin init --lang rust my-reader\n  $ dativo plugin build my-reader\n  $ dativo plugin test my-reader',
     );
-  for (const sub of [pluginInitCommand(setExit), pluginBuildCommand(setExit), pluginTestCommand(setExit)]) {
+  for (const sub of [
+    pluginInitCommand(setExit),
+    pluginBuildCommand(setExit),
+    pluginTestCommand(setExit),
+    // The marketplace (docs/marketplace.md): pack, sign, publish, install, verify.
+    ...publishSideCommands(setExit),
+    ...installSideCommands(setExit),
+  ]) {
     cmd.addCommand(sub.exitOverride());
   }
   return cmd;

@@ -3,7 +3,7 @@
  * conditional writes, or a local directory) behind `server.ts`. Spark, Trino, PyIceberg, DuckDB
  * and `dativo run` (`target.connection.nessie.uri`) can then share one catalog.
  *
- *   node dist/host/iceberg/rest/serve.js --warehouse s3://bucket/lake [--port 8181] [--host 0.0.0.0]
+ *   dativo catalog serve --warehouse s3://bucket/lake [--port 8181] [--host 0.0.0.0]
  *
  * S3 settings come from the environment (S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_REGION); the bearer token from DATIVO_CATALOG_TOKEN and OAuth2 client credentials
@@ -35,6 +35,7 @@ export async function serveWarehouse(
   let close: () => void = () => {};
   let catalog: ReturnType<typeof createFilesystemCatalog>;
   let warehouse: string;
+  let fileIo: Record<string, string> = {};
   if (m) {
     const bucket = m[1] as string;
     const prefix = (m[2] ?? '').replace(/\/+$/, '');
@@ -42,6 +43,7 @@ export async function serveWarehouse(
     close = () => store.close();
     warehouse = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
     catalog = createFilesystemCatalog({ store, warehouse });
+    fileIo = s3FileIoProperties(opts.s3);
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(opts.warehouse) && !opts.warehouse.startsWith('file://')) {
     throw new DativoError(
       'CONFIG_INVALID',
@@ -61,6 +63,7 @@ export async function serveWarehouse(
     ...(opts.token ? { token: opts.token } : {}),
     ...(opts.credential ? { credential: opts.credential } : {}),
     defaults: { warehouse },
+    fileIo,
   });
   return {
     url: server.url,
@@ -72,44 +75,18 @@ export async function serveWarehouse(
   };
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-async function main(args: string[]): Promise<void> {
-  const warehouse = flag(args, 'warehouse');
-  if (!warehouse) {
-    process.stderr.write(
-      'usage: serve.js --warehouse s3://bucket/prefix|<dir> [--port 8181] [--host 127.0.0.1]\n',
-    );
-    process.exitCode = 2;
-    return;
-  }
-  const env = process.env;
-  const running = await serveWarehouse({
-    warehouse,
-    port: Number(flag(args, 'port') ?? 8181),
-    host: flag(args, 'host') ?? '127.0.0.1',
-    ...(env.DATIVO_CATALOG_TOKEN ? { token: env.DATIVO_CATALOG_TOKEN } : {}),
-    ...(env.DATIVO_CATALOG_CREDENTIAL ? { credential: env.DATIVO_CATALOG_CREDENTIAL } : {}),
-    s3: {
-      ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
-      ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
-      ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
-        : {}),
-    },
-  });
-  process.stdout.write(`Iceberg REST catalog at ${running.url} (warehouse ${running.warehouse})\n`);
-  const stop = () => void running.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  main(process.argv.slice(2)).catch((e) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  });
+/**
+ * What an engine needs to reach the warehouse's S3 server (Iceberg's S3FileIO / pyiceberg
+ * property names). Credentials are never served: engines bring their own.
+ */
+export function s3FileIoProperties(s3: ServeWarehouseOptions['s3']): Record<string, string> {
+  const region = s3?.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const pathStyle = s3?.forcePathStyle ?? s3?.endpoint !== undefined;
+  return {
+    'io-impl': 'org.apache.iceberg.aws.s3.S3FileIO',
+    ...(s3?.endpoint ? { 's3.endpoint': s3.endpoint } : {}),
+    's3.path-style-access': String(pathStyle),
+    's3.region': region,
+    'client.region': region,
+  };
 }

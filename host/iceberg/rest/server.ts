@@ -20,13 +20,16 @@ import {
   CommitStateUnknownError,
   type CreateTableRequest,
   type LoadedTable,
+  NoSuchTableError,
   type TableIdent,
   type TableRequirement,
   type TableUpdate,
 } from '../catalog.js';
+import type { FilesystemCatalog } from '../fs-catalog.js';
 import { parseJson, stringifyJson } from '../json.js';
 import { InvalidUpdateError } from '../updates.js';
 import { decodeNamespace, type RestErrorBody } from './http.js';
+import { memoryNamespaces, type NamespaceRegistry, nsKey, warehouseNamespaces } from './namespaces.js';
 
 export interface RestCatalogServerOptions {
   catalog: Catalog;
@@ -38,6 +41,14 @@ export interface RestCatalogServerOptions {
   prefix?: string;
   /** Catalog properties served as /v1/config `defaults` (e.g. `warehouse`). */
   defaults?: Record<string, string>;
+  /**
+   * The warehouse's FileIO properties (`s3.endpoint`, `s3.path-style-access`, `client.region`;
+   * never credentials), in /v1/config defaults and every load-table `config`, so engines reach the
+   * object store without hand configuration.
+   */
+  fileIo?: Record<string, string>;
+  /** Where namespaces are kept (default: the warehouse of a filesystem catalog, else memory). */
+  namespaces?: NamespaceRegistry;
 }
 
 export interface StartOptions extends RestCatalogServerOptions {
@@ -55,7 +66,24 @@ export interface RunningRestCatalog {
 
 type ListingCatalog = Catalog & { listTables(namespace: string[]): Promise<TableIdent[]> };
 
-type ErrorStatus = 400 | 401 | 404 | 409 | 500 | 503;
+type ErrorStatus = 400 | 401 | 404 | 406 | 409 | 422 | 500 | 503;
+
+/** The routes this server implements, as /v1/config `endpoints` lists them (REST spec format). */
+export const ENDPOINTS = [
+  'GET /v1/{prefix}/namespaces',
+  'POST /v1/{prefix}/namespaces',
+  'GET /v1/{prefix}/namespaces/{namespace}',
+  'HEAD /v1/{prefix}/namespaces/{namespace}',
+  'DELETE /v1/{prefix}/namespaces/{namespace}',
+  'POST /v1/{prefix}/namespaces/{namespace}/properties',
+  'GET /v1/{prefix}/namespaces/{namespace}/tables',
+  'POST /v1/{prefix}/namespaces/{namespace}/tables',
+  'GET /v1/{prefix}/namespaces/{namespace}/tables/{table}',
+  'HEAD /v1/{prefix}/namespaces/{namespace}/tables/{table}',
+  'POST /v1/{prefix}/namespaces/{namespace}/tables/{table}',
+  'DELETE /v1/{prefix}/namespaces/{namespace}/tables/{table}',
+  'POST /v1/{prefix}/tables/rename',
+] as const;
 
 function json(c: Context, body: unknown, status: 200 | ErrorStatus = 200): Response {
   return c.body(stringifyJson(body), status, { 'content-type': 'application/json' });
@@ -76,16 +104,32 @@ function sameSecret(a: string, b: string): boolean {
 export function createRestCatalogApp(opts: RestCatalogServerOptions): Hono {
   const { catalog } = opts;
   const token = opts.token ?? (opts.credential ? randomBytes(24).toString('base64url') : undefined);
-  const namespaces = new Map<string, Record<string, string>>();
+  const fileIo = opts.fileIo ?? {};
+  const namespaces =
+    opts.namespaces ??
+    (catalog.kind === 'filesystem' && 'store' in catalog
+      ? warehouseNamespaces((catalog as FilesystemCatalog).store)
+      : memoryNamespaces());
+  // tables seen through this server, for backing catalogs that cannot list
   const tables = new Map<string, Set<string>>();
-  const nsKey = (ns: string[]) => ns.join('\u001f');
-  const remember = (id: TableIdent) => {
+  const remember = async (id: TableIdent) => {
     const key = nsKey(id.namespace);
-    if (!namespaces.has(key)) namespaces.set(key, {});
+    if ((await namespaces.get(id.namespace)) === undefined) await namespaces.put(id.namespace, {});
     const set = tables.get(key) ?? new Set<string>();
     tables.set(key, set);
     set.add(id.name);
   };
+  const forget = (id: TableIdent) => tables.get(nsKey(id.namespace))?.delete(id.name);
+  const tablesIn = async (ns: string[]): Promise<string[]> => {
+    // a backing catalog that can list (the filesystem one) knows tables made before this process
+    const listed = 'listTables' in catalog ? await (catalog as ListingCatalog).listTables(ns) : [];
+    return [...new Set([...listed.map((t) => t.name), ...(tables.get(nsKey(ns)) ?? [])])].sort();
+  };
+  const loadResult = (t: LoadedTable): Record<string, unknown> => ({
+    ...(t.metadataLocation ? { 'metadata-location': t.metadataLocation } : {}),
+    metadata: t.metadata,
+    config: { ...fileIo },
+  });
 
   const app = new Hono();
 
@@ -120,19 +164,21 @@ export function createRestCatalogApp(opts: RestCatalogServerOptions): Hono {
 
   app.get('/v1/config', (c) =>
     json(c, {
-      defaults: { ...opts.defaults },
+      defaults: { ...fileIo, ...opts.defaults },
       overrides: opts.prefix ? { prefix: opts.prefix } : {},
+      endpoints: ENDPOINTS,
     }),
   );
 
   const r = new Hono();
 
-  r.get('/namespaces', (c) => {
+  r.get('/namespaces', async (c) => {
     const parent = c.req.query('parent');
-    const all = [...namespaces.keys()].map(decodeNamespace);
+    const all = [...(await namespaces.all()).values()].map((n) => n.namespace);
     const list = parent
       ? all.filter((ns) => nsKey(ns.slice(0, -1)) === parent)
       : all.filter((ns) => ns.length === 1);
+    list.sort((x, y) => (nsKey(x) < nsKey(y) ? -1 : 1));
     return json(c, { namespaces: list });
   });
 
@@ -141,13 +187,13 @@ export function createRestCatalogApp(opts: RestCatalogServerOptions): Hono {
     if (!Array.isArray(body?.namespace) || !body.namespace.every((s) => typeof s === 'string')) {
       return error(c, 400, 'BadRequestException', 'namespace must be an array of strings');
     }
-    const key = nsKey(checkNames(body.namespace));
-    if (namespaces.has(key)) {
-      return error(c, 409, 'AlreadyExistsException', `namespace already exists: ${body.namespace.join('.')}`);
+    const ns = checkNames(body.namespace);
+    if ((await namespaces.get(ns)) !== undefined) {
+      return error(c, 409, 'AlreadyExistsException', `namespace already exists: ${ns.join('.')}`);
     }
     const properties = (body.properties ?? {}) as Record<string, string>;
-    namespaces.set(key, properties);
-    return json(c, { namespace: body.namespace, properties });
+    await namespaces.put(ns, properties);
+    return json(c, { namespace: ns, properties });
   });
 
   const nsRoute = (c: Context) => checkNames(decodeNamespace(c.req.param('ns') ?? ''));
@@ -156,22 +202,55 @@ export function createRestCatalogApp(opts: RestCatalogServerOptions): Hono {
     name: checkNames([c.req.param('table') ?? ''])[0] ?? '',
   });
 
-  r.on(['GET', 'HEAD'], '/namespaces/:ns', (c) => {
+  const noNamespace = (c: Context, ns: string[]) =>
+    error(c, 404, 'NoSuchNamespaceException', `namespace does not exist: ${ns.join('.')}`);
+
+  r.on(['GET', 'HEAD'], '/namespaces/:ns', async (c) => {
     const ns = nsRoute(c);
-    const props = namespaces.get(nsKey(ns));
-    if (!props) return error(c, 404, 'NoSuchNamespaceException', `namespace does not exist: ${ns.join('.')}`);
+    const props = await namespaces.get(ns);
+    if (!props) return noNamespace(c, ns);
     if (c.req.method === 'HEAD') return c.body(null, 204);
     return json(c, { namespace: ns, properties: props });
   });
 
+  r.delete('/namespaces/:ns', async (c) => {
+    const ns = nsRoute(c);
+    if ((await namespaces.get(ns)) === undefined) return noNamespace(c, ns);
+    if ((await tablesIn(ns)).length > 0)
+      return error(c, 409, 'NamespaceNotEmptyException', `namespace is not empty: ${ns.join('.')}`);
+    await namespaces.delete(ns);
+    return c.body(null, 204);
+  });
+
+  r.post('/namespaces/:ns/properties', async (c) => {
+    const ns = nsRoute(c);
+    const props = await namespaces.get(ns);
+    if (!props) return noNamespace(c, ns);
+    const body = (await readBody(c)) as { removals?: unknown; updates?: unknown };
+    const removals = Array.isArray(body?.removals) ? (body.removals as string[]) : [];
+    const updates = (body?.updates ?? {}) as Record<string, string>;
+    const overlap = removals.filter((k) => k in updates);
+    if (overlap.length > 0)
+      return error(
+        c,
+        422,
+        'UnprocessableEntityException',
+        `properties both set and removed: ${overlap.join(', ')}`,
+      );
+    const next = { ...props, ...updates };
+    for (const k of removals) delete next[k];
+    await namespaces.put(ns, next);
+    return json(c, {
+      updated: Object.keys(updates),
+      removed: removals.filter((k) => k in props),
+      missing: removals.filter((k) => !(k in props)),
+    });
+  });
+
   r.get('/namespaces/:ns/tables', async (c) => {
     const ns = nsRoute(c);
-    if (!namespaces.has(nsKey(ns))) {
-      return error(c, 404, 'NoSuchNamespaceException', `namespace does not exist: ${ns.join('.')}`);
-    }
-    // a backing catalog that can list (the filesystem one) knows tables made before this process
-    const listed = 'listTables' in catalog ? await (catalog as ListingCatalog).listTables(ns) : [];
-    const names = [...new Set([...listed.map((t) => t.name), ...(tables.get(nsKey(ns)) ?? [])])].sort();
+    if ((await namespaces.get(ns)) === undefined) return noNamespace(c, ns);
+    const names = await tablesIn(ns);
     return json(c, { identifiers: names.map((name) => ({ namespace: ns, name })) });
   });
 
@@ -184,7 +263,8 @@ export function createRestCatalogApp(opts: RestCatalogServerOptions): Hono {
     const id = { namespace, name: checkNames([req.name])[0] ?? '' };
     try {
       const loaded = await catalog.createTable(id, req);
-      remember(id);
+      // a staged table is not there until its commit: nothing to remember yet
+      if (!req['stage-create']) await remember(id);
       return json(c, loadResult(loaded));
     } catch (e) {
       if (e instanceof CommitConflictError) {
@@ -204,7 +284,7 @@ export function createRestCatalogApp(opts: RestCatalogServerOptions): Hono {
     try {
       const loaded = await catalog.loadTable(id);
       if (!loaded) return error(c, 404, 'NoSuchTableException', `table does not exist: ${qualified(id)}`);
-      remember(id);
+      await remember(id);
       if (c.req.method === 'HEAD') return c.body(null, 204);
       return json(c, loadResult(loaded));
     } catch (e) {
@@ -221,7 +301,7 @@ export function createRestCatalogApp(opts: RestCatalogServerOptions): Hono {
     const requirements = body.requirements as TableRequirement[];
     try {
       const loaded = await catalog.commitTable(id, requirements, body.updates as TableUpdate[]);
-      remember(id);
+      await remember(id);
       return json(c, { 'metadata-location': loaded.metadataLocation, metadata: loaded.metadata });
     } catch (e) {
       if (e instanceof CommitStateUnknownError)
@@ -240,9 +320,47 @@ export function createRestCatalogApp(opts: RestCatalogServerOptions): Hono {
     }
   });
 
+  r.delete('/namespaces/:ns/tables/:table', async (c) => {
+    const id = tableRoute(c);
+    if (!catalog.dropTable) return unsupported(c, 'drop table');
+    const dropped = await catalog.dropTable(id, c.req.query('purgeRequested') === 'true');
+    if (!dropped) return error(c, 404, 'NoSuchTableException', `table does not exist: ${qualified(id)}`);
+    forget(id);
+    return c.body(null, 204);
+  });
+
+  r.post('/tables/rename', async (c) => {
+    if (!catalog.renameTable) return unsupported(c, 'rename table');
+    const body = (await readBody(c)) as { source?: TableIdent; destination?: TableIdent };
+    const idOf = (t: TableIdent | undefined) =>
+      t && Array.isArray(t.namespace) && typeof t.name === 'string'
+        ? { namespace: checkNames(t.namespace), name: checkNames([t.name])[0] ?? '' }
+        : undefined;
+    const from = idOf(body?.source);
+    const to = idOf(body?.destination);
+    if (!from || !to) return error(c, 400, 'BadRequestException', 'a rename needs source and destination');
+    if ((await namespaces.get(to.namespace)) === undefined) return noNamespace(c, to.namespace);
+    try {
+      await catalog.renameTable(from, to);
+    } catch (e) {
+      if (e instanceof NoSuchTableError) return error(c, 404, 'NoSuchTableException', e.message);
+      if (e instanceof CommitConflictError) return error(c, 409, 'AlreadyExistsException', e.message);
+      throw e;
+    }
+    forget(from);
+    await remember(to);
+    return c.body(null, 204);
+  });
+
   const base = opts.prefix ? `/v1/${opts.prefix.replace(/^\/+|\/+$/g, '')}` : '/v1';
   app.route(base, r);
-  app.notFound((c) => error(c, 404, 'NotFoundException', `no route for ${c.req.method} ${c.req.path}`));
+  // The spec's answer for an operation the server does not implement (views, metrics, scan
+  // planning, multi-table transactions, ...): 406, not 404, so clients do not report "no such table".
+  app.notFound((c) =>
+    c.req.path.startsWith(`${base}/`)
+      ? unsupported(c, `${c.req.method} ${c.req.path}`)
+      : error(c, 404, 'NotFoundException', `no route for ${c.req.method} ${c.req.path}`),
+  );
   app.onError((e, c) => failure(c, e));
   return app;
 }
@@ -263,12 +381,12 @@ function validName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !/[/\\\u0000-\u001f]/.test(name);
 }
 
-function qualified(id: TableIdent): string {
-  return [...id.namespace, id.name].join('.');
+function unsupported(c: Context, what: string): Response {
+  return error(c, 406, 'UnsupportedOperationException', `not supported by this catalog server: ${what}`);
 }
 
-function loadResult(t: LoadedTable): Record<string, unknown> {
-  return { 'metadata-location': t.metadataLocation, metadata: t.metadata, config: {} };
+function qualified(id: TableIdent): string {
+  return [...id.namespace, id.name].join('.');
 }
 
 async function readBody(c: Context): Promise<unknown> {

@@ -86,6 +86,19 @@ export function startWorkerEarly(): EarlyWorker {
 }
 
 /**
+ * Another runtime whose worker speaks this file's protocol (host/plugins/component): what to send
+ * as the init message's `module`, and which worker file to start. The default is Extism's.
+ */
+export interface WorkerRuntime {
+  load(): Promise<WasmModule>;
+  /** `import.meta.url` of the file beside the worker, and the worker's base name. */
+  callerUrl: string;
+  worker: string;
+  /** Allowance for start-up beyond the per-call limit (default 5 s). */
+  startupMs?: number;
+}
+
+/**
  * Observation of plugin calls (tracing, metrics), passed in by whoever opens the plugin: the host
  * calls `around` with the call and a thunk that runs it, and never knows what is recorded.
  */
@@ -98,6 +111,7 @@ export interface PluginCallHooks {
 
 export interface InstanceOptions {
   wasm: Uint8Array;
+  runtime?: WorkerRuntime;
   /** Used for the first start instead of spawning a Worker then (see startWorkerEarly). */
   early?: EarlyWorker;
   grant: Grant;
@@ -193,13 +207,14 @@ export class ExtismInstance {
     const { grant } = this.opts;
     // Compiled here (V8 does it on its own threads, ~2 ms for a typical plugin, while an early
     // Worker is still booting); only the compiled module crosses to the worker.
-    this.module ??= Wasm.compile(this.opts.wasm);
+    this.module ??= this.opts.runtime ? this.opts.runtime.load() : Wasm.compile(this.opts.wasm);
     let module: WasmModule;
     try {
       module = await this.module;
     } catch (e) {
       void this.early?.worker.terminate();
       this.early = undefined;
+      if (e instanceof DativoError) throw e; // a refusal of the runtime's own checks, as it is
       throw this.error(
         'PLUGIN_ERROR',
         `plugin ${this.plugin} failed to start: ${e instanceof Error ? e.message : String(e)}`,
@@ -209,8 +224,11 @@ export class ExtismInstance {
     const early = this.early;
     this.early = undefined;
     if (early?.died) void early.worker.terminate();
+    const rt = this.opts.runtime;
     const worker =
-      early && !early.died ? early.worker : spawnWorker(import.meta.url, 'worker', WORKER_OPTIONS);
+      early && !early.died
+        ? early.worker
+        : spawnWorker(rt?.callerUrl ?? import.meta.url, rt?.worker ?? 'worker', WORKER_OPTIONS);
     worker.ref();
     this.starts++;
     const channel = new MessageChannel();
@@ -247,16 +265,19 @@ export class ExtismInstance {
     calls.port1.on('message', (m: FromWorker) => this.onMessage(live, m));
     calls.port1.unref();
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        void worker.terminate();
-        reject(
-          this.error(
-            'PLUGIN_ERROR',
-            `plugin ${this.plugin}: start-up exceeded the ${grant.timeoutMs} ms time limit; the instance was terminated`,
-            { call: 'init', capability: 'timeout' },
-          ),
-        );
-      }, grant.timeoutMs + 5000);
+      const timer = setTimeout(
+        () => {
+          void worker.terminate();
+          reject(
+            this.error(
+              'PLUGIN_ERROR',
+              `plugin ${this.plugin}: start-up exceeded the ${grant.timeoutMs} ms time limit; the instance was terminated`,
+              { call: 'init', capability: 'timeout' },
+            ),
+          );
+        },
+        grant.timeoutMs + (this.opts.runtime?.startupMs ?? 5000),
+      );
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           clearTimeout(timer);

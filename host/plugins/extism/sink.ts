@@ -90,6 +90,7 @@ export function createExtismSink(opts: ExtismSinkOptions): PluginSink {
       staging = mkdtempSync(path.join(os.tmpdir(), `dativo-plugin-${plugin}-`));
       instance = await ExtismInstance.start({
         wasm: prepared.wasm,
+        ...(prepared.runtime ? { runtime: prepared.runtime } : {}),
         grant: prepared.grant,
         config: prepared.config,
         outputDir: staging,

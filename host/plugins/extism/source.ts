@@ -59,6 +59,7 @@ export function createExtismSource(opts: ExtismSourceOptions): Source {
     early = undefined;
     return ExtismInstance.start({
       wasm: prepared.wasm,
+      ...(prepared.runtime ? { runtime: prepared.runtime } : {}),
       ...(worker ? { early: worker } : {}),
       grant: prepared.grant,
       config: prepared.config,

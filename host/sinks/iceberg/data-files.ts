@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Compression } from '../../config/types.js';
+import { columnSizesOf } from '../../iceberg/footer.js';
 import type { DataFile } from '../../iceberg/manifest.js';
 import type { IcebergSchema, PartitionSpec } from '../../iceberg/metadata.js';
 import { partitionTypes } from '../../iceberg/schema.js';
@@ -20,7 +21,8 @@ import { columnReader, type IcebergValue } from '../../iceberg/values.js';
 import { batchToIpc, rebatch, takeRows, withFieldIds } from '../parquet/arrow.js';
 import { createParquetEncoder, type ParquetEncoder, type ParquetFileWriter } from '../parquet/encoder.js';
 import type { StagedFile } from '../sink.js';
-import type { ObjectStore } from '../store/object-store.js';
+import type { ObjectStore, PutFileOptions } from '../store/object-store.js';
+import { withTableTimestamps } from './timestamps.js';
 
 export interface DataFileWriterOptions {
   store: ObjectStore;
@@ -37,6 +39,8 @@ export interface DataFileWriterOptions {
   kvMetadata: Record<string, string>;
   tempDir?: string;
   encoder?: ParquetEncoder;
+  /** S3 user metadata and tags of each data file (the S3 target's, spec §6). */
+  objectAttributes?: (file: StagedFile, closedAt: Date) => PutFileOptions;
 }
 
 interface OpenFile {
@@ -108,11 +112,19 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
   const finishFile = async (f: OpenFile): Promise<void> => {
     const closed = await f.writer.close();
     written.add(f.key);
+    const columnSizes = await columnSizesOf(f.localPath);
+    const staged: StagedFile = {
+      key: f.key,
+      stagingKey: f.key,
+      rows: closed.rows,
+      bytes: closed.bytes,
+      partition: stringPartition(f.partition),
+    };
     if (store.localPath) {
       // Same folder: a rename, so the final name only ever names a complete file.
       await fsp.rename(f.localPath, await store.localPath(f.key));
     } else {
-      await store.putFile(f.key, f.localPath);
+      await store.putFile(f.key, f.localPath, opts.objectAttributes?.(staged, new Date()));
       await fsp.rm(f.localPath, { force: true });
     }
     temps.delete(f.localPath);
@@ -123,15 +135,10 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
         fileSizeInBytes: closed.bytes,
         recordCount: closed.rows,
         partition: f.partition,
+        columnSizes,
         ...stats,
       },
-      staged: {
-        key: f.key,
-        stagingKey: f.key,
-        rows: closed.rows,
-        bytes: closed.bytes,
-        partition: stringPartition(f.partition),
-      },
+      staged,
     });
   };
 
@@ -186,7 +193,8 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
   };
 
   return {
-    async write(batch) {
+    async write(input) {
+      const batch = withTableTimestamps(input, opts.columns);
       arrowSchema ??= withFieldIds(batch.schema, ids);
       if (batch.numRows === 0) return;
       const b = rebatch(batch, arrowSchema);

@@ -41,6 +41,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { SourceState } from '../../sources/source.js';
 import { type FileCommitRequest, SimulatedCrash } from '../file-sink.js';
 import type { ParquetEncoder } from '../parquet/encoder.js';
+import { objectAttributes } from '../s3/metadata.js';
 import type {
   CommitRecord,
   CommitResult,
@@ -137,34 +138,80 @@ export async function createIcebergSink(
     }
   };
 
+  /** The contract decides zone drift: only a zone it states is a change (see schema.ts). */
+  const schemaOptions = {
+    zoneDeclared: (column: string) => {
+      const f = job.contract.fields.find((x) => x.name === column);
+      return f?.type.kind !== 'timestamp' || f.type.utc !== 'auto';
+    },
+  };
+  const matchSchema = (schema: Schema, md: TableMetadata) =>
+    writeSchemaFor(schema, currentSchema(md), md['last-column-id'], name, schemaOptions);
+
   const startWriter = async (schema: Schema): Promise<DataFileWriter> => {
-    const c = ctx as SinkOpenContext;
     table = await ensureTable(schema);
     const md = table.metadata;
-    write = writeSchemaFor(schema, currentSchema(md), md['last-column-id'], name);
+    write = matchSchema(schema, md);
     if (write.added.length > 0)
       log?.info({ table: name, added: write.added }, 'new columns evolve the table schema');
+    if (write.retyped.length > 0)
+      log?.warn(
+        { table: name, columns: write.retyped },
+        "timestamp zone differs from the table's; values written with the table's type (same instants)",
+      );
+    return openWriter(md);
+  };
+
+  const openWriter = (md: TableMetadata): DataFileWriter => {
+    const c = ctx as SinkOpenContext;
+    const used = write as WriteSchema;
     const { store, tableKey } = target.ioFor(md.location);
     return createDataFileWriter({
       store,
       tableKey,
       tableLocation: md.location,
       runId: c.runId,
-      schema: write.schema,
-      columns: write.columns,
+      schema: used.schema,
+      columns: used.columns,
       spec: defaultSpec(md),
       compression: job.target.compression,
       rowGroupSize: job.target.rowGroupSize,
       targetFileBytes: Math.max(1, (job.target.parquetTargetSizeMb || 128) * 1024 * 1024),
       kvMetadata: settings.kvMetadata,
+      // the same object metadata and tags as the S3 target's files
+      objectAttributes: (file, closedAt) =>
+        objectAttributes({ job: { ...job, tenantId: c.tenant }, kv: settings.kvMetadata }, file, closedAt),
       ...(options.encoder ? { encoder: options.encoder } : {}),
     });
+  };
+
+  /**
+   * Nothing was written (every row rejected, or an empty source): the state is still committed.
+   * An existing table is used as it is — a run without rows cannot conflict with its schema.
+   */
+  const startEmptyWriter = async (): Promise<DataFileWriter> => {
+    const found = await target.catalog.loadTable(target.ident);
+    if (!found) {
+      const schema = outputSchema(
+        job.contract.fields,
+        job.contract.fields.map(() => false),
+        [],
+        job.validationMode,
+      );
+      arrowSchema = schema;
+      return startWriter(schema);
+    }
+    table = found;
+    const schema = currentSchema(found.metadata);
+    write = { schema, columns: new Map(), added: [], relaxed: [], evolves: false, retyped: [] };
+    return openWriter(found.metadata);
   };
 
   /** Schema updates for a commit attempt against freshly loaded metadata. */
   const evolve = (md: TableMetadata): { updates: TableUpdate[]; requirements: TableRequirement[] } => {
     const used = write as WriteSchema;
-    const now = writeSchemaFor(arrowSchema as Schema, currentSchema(md), md['last-column-id'], name);
+    if (!arrowSchema) return { updates: [], requirements: [] }; // no rows: nothing to match
+    const now = matchSchema(arrowSchema, md);
     for (const [col, c] of used.columns) {
       const id = now.columns.get(col)?.id;
       if (id !== c.id) {
@@ -219,16 +266,7 @@ export async function createIcebergSink(
       if (finished) throw new DativoError('INTERNAL', 'commit after commit or abort');
       const c = ctx;
       try {
-        if (!writer) {
-          // Nothing was written (every row rejected, or an empty source): still commit the state.
-          arrowSchema = outputSchema(
-            job.contract.fields,
-            job.contract.fields.map(() => false),
-            [],
-            job.validationMode,
-          );
-          writer = await startWriter(arrowSchema);
-        }
+        if (!writer) writer = await startEmptyWriter();
         const { dataFiles, staged } = await writer.finish();
         finished = true;
         if (req._crashAfter === 'staged') throw new SimulatedCrash('staged');
@@ -392,5 +430,6 @@ export function propertiesFromKv(kv: Record<string, string>): Record<string, str
 
 /** The table's schema extended by the data's new columns, to resolve partition entries against. */
 function initialSchemaLike(md: TableMetadata, schema: Schema, name: string) {
-  return writeSchemaFor(schema, currentSchema(md), md['last-column-id'], name).schema;
+  return writeSchemaFor(schema, currentSchema(md), md['last-column-id'], name, { zoneDeclared: () => false })
+    .schema;
 }

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { icebergRead } from 'icebird';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTableMetadata } from '../../../host/iceberg/metadata.js';
@@ -193,6 +193,37 @@ describe('concurrent appends on radosgw', () => {
       icebergRead({ tableUrl: `s3://${JOB_BUCKET}/${prefix}/sales/people` }),
     );
     expect(rows.map((r) => Number(r.id)).sort()).toEqual([0, 1, 2, 3]);
+  }, 300_000);
+});
+
+describe('Iceberg data files on radosgw carry the S3 target metadata and tags', () => {
+  it('tenant, classification and asset as object metadata and tags', async () => {
+    const prefix = 'iceberg-it/attrs';
+    await clearPrefix(rgw.client, JOB_BUCKET, `${prefix}/`);
+    const job = icebergJob(`s3://${JOB_BUCKET}/${prefix}`, {
+      connection: {
+        s3: { endpoint: rgw.endpoint, ...creds(rgw), region: 'us-east-1', path_style_access: true },
+      },
+    });
+    const kv = { 'dativo.classification.default': 'pii', 'dativo.asset.name': 'People' };
+    const sink = await createIcebergSink(job, { runId: 'run-attr1', kvMetadata: kv });
+    await sink.open(ctx('run-attr1'));
+    await sink.write(people([1, 2, 3]));
+    await sink.commit({ state: {} });
+    const data = (await listKeys(rgw.client, JOB_BUCKET, `${prefix}/`)).filter((k) => k.endsWith('.parquet'));
+    expect(data).toHaveLength(1);
+    const head = await rgw.client.send(new HeadObjectCommand({ Bucket: JOB_BUCKET, Key: data[0] }));
+    expect(head.Metadata).toMatchObject({
+      'tenant-id': ctx('x').tenant,
+      classification: 'pii',
+      'asset-name': 'People',
+      'record-count': '3',
+      'file-format': 'parquet',
+      compression: 'zstd',
+    });
+    const tagging = await rgw.client.send(new GetObjectTaggingCommand({ Bucket: JOB_BUCKET, Key: data[0] }));
+    const tags = Object.fromEntries((tagging.TagSet ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).toMatchObject({ tenant: ctx('x').tenant, domain: 'sales' });
   }, 300_000);
 });
 

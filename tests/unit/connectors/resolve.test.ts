@@ -84,9 +84,12 @@ describe('resolveSource', () => {
     expect(f.message).toBe('engine "jdbc" for csv is valid but not implemented in this version of Dativo');
   });
 
-  it('refuses plugins by name', () => {
+  it('picks the plugin row for a plugin by name (resolved through dativo.lock when opened)', () => {
     const plugin = { name: 'acme/reader', allow: { hosts: [], secrets: [] } };
-    expect(failure(() => resolveSource(job({ source: { plugin } }))).keyPath).toBe('source.plugin.name');
+    const a = resolveSource(job({ source: { plugin } }));
+    expect([a.selectedBy, a.name]).toEqual(['plugin', 'extism']);
+    const both = resolveJob(job({ source: { plugin }, target: { plugin: { ...plugin, name: 'acme/w' } } }));
+    expect([both.source.selectedBy, both.sink.selectedBy]).toEqual(['plugin', 'plugin']);
   });
 });
 

@@ -16,7 +16,9 @@ import {
   TimestampMicrosecond,
   Utf8,
 } from 'apache-arrow';
+import { afterAll, beforeAll } from 'vitest';
 import type { ResolvedJob } from '../../../host/config/types.js';
+import { createParquetEncoder, type ParquetEncoder } from '../../../host/sinks/parquet/encoder.js';
 import { batchOf, type Col, utf8Data } from '../sinks/helpers.js';
 
 export { batchOf, ctx, tempDir, utf8Data } from '../sinks/helpers.js';
@@ -128,6 +130,7 @@ export function icebergJob(
     contract: {
       name: opts.name ?? 'People',
       domain: opts.domain ?? 'sales',
+      tags: [],
       fields: [],
     },
     locate: (keyPath: string) => ({ keyPath }),
@@ -164,4 +167,21 @@ export function installFileFetch(): () => void {
   return () => {
     globalThis.fetch = real;
   };
+}
+
+/**
+ * For a test file that writes tables and reads them with icebird: one encoder worker for the whole
+ * file (starting one per sink costs seconds on a busy machine) and `file://` fetch, both undone after.
+ */
+export function sharedEncoderWithFileFetch(): ParquetEncoder {
+  const encoder = createParquetEncoder();
+  let restore: () => void = () => {};
+  beforeAll(() => {
+    restore = installFileFetch();
+  });
+  afterAll(async () => {
+    restore();
+    await encoder.terminate();
+  });
+  return encoder;
 }

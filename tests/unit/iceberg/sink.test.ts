@@ -7,37 +7,27 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Float64, Int64, TimestampMicrosecond, Utf8 } from 'apache-arrow';
 import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseTableMetadata } from '../../../host/iceberg/metadata.js';
 import { hashValue } from '../../../host/iceberg/transforms.js';
 import { SimulatedCrash } from '../../../host/sinks/file-sink.js';
 import { createIcebergSink } from '../../../host/sinks/iceberg/index.js';
-import { createParquetEncoder } from '../../../host/sinks/parquet/encoder.js';
 import { duck } from '../../helpers/duckdb.js';
 import {
   batchOf,
   ctx,
   float64Data,
   icebergJob,
-  installFileFetch,
   int64Data,
   isoMicros,
   people,
+  sharedEncoderWithFileFetch,
   tempDir,
   tsData,
   utf8Data,
 } from './helpers.js';
 
-let restore: () => void;
-// One encoder worker for the whole file: starting one per sink costs seconds on a busy machine.
-const encoder = createParquetEncoder();
-beforeAll(() => {
-  restore = installFileFetch();
-});
-afterAll(async () => {
-  restore();
-  await encoder.terminate();
-});
+const encoder = sharedEncoderWithFileFetch();
 
 const settings = (runId: string) => ({
   runId,

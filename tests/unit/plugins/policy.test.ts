@@ -91,12 +91,13 @@ describe('grant = request ∩ allow, bounded by plugins.sandbox', () => {
     expect([parseSize('512m'), parseSize('1g'), parseSize('256Mi'), parseSize(1024), parseSize('x')]).toEqual(
       [512 << 20, 1 << 30, 256 << 20, 1024, undefined],
     );
-    expect([abiCompatible('1.0'), abiCompatible('1.1'), abiCompatible('2.0'), abiCompatible('0.9')]).toEqual([
-      true,
-      false,
-      false,
-      false,
-    ]);
+    expect([
+      abiCompatible('1.0'),
+      abiCompatible('1.1'),
+      abiCompatible('1.2'),
+      abiCompatible('2.0'),
+      abiCompatible('0.9'),
+    ]).toEqual([true, true, false, false, false]);
   });
 });
 
@@ -129,7 +130,7 @@ describe('module checks before instantiation', () => {
     ).toThrow(/component/);
     const noAbi = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
     expect(() => checkModule(manifestSchema.parse(base), noAbi, grant)).toThrow(
-      /no "dativo_abi" custom section; this host speaks ABI 1\.0/,
+      /no "dativo_abi" custom section; this host speaks ABI 1\.1/,
     );
   });
 });
