@@ -6,13 +6,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadJob } from '../config/load-job.js';
+import { isPlainObject } from '../config/merge.js';
+import { ignoredKeyWarnings } from '../config/original-keys.js';
 import type { SecretLookup } from '../config/secret-lookup.js';
 import type { ResolvedJob } from '../config/types.js';
 import { parseYaml, type YamlSource } from '../config/yaml-source.js';
 import { refusedPlugin } from '../connectors/index.js';
-import { DativoError } from '../errors.js';
+import { DativoError, formatLocation } from '../errors.js';
 import { createSecretLookup, createSecretManager } from '../secrets/index.js';
 import type { CommonOptions } from './options.js';
+import { printLine } from './output.js';
 
 /** The raw document, for what must be known before loading: the tenant, refused plugins. */
 async function peek(file: string): Promise<YamlSource | undefined> {
@@ -83,11 +86,22 @@ export async function loadJobForCli(file: string, opts: CommonOptions, forRun = 
     );
   }
   const secrets = await secretsFor(opts.tenantId ?? tenant, opts);
-  return loadJob(file, {
+  const job = await loadJob(file, {
     cwd: process.cwd(),
     env: process.env,
     mode: opts.mode,
     stateDir: opts.stateDir,
     secrets,
   });
+  warnIgnoredKeys(doc);
+  return job;
+}
+
+/** Keys the original acted on that we ignore on purpose: said once per load, with their position. */
+function warnIgnoredKeys(doc: YamlSource | undefined): void {
+  if (!doc || !isPlainObject(doc.data)) return;
+  for (const e of ignoredKeyWarnings(doc.data)) {
+    const where = formatLocation(doc.locate(e.key));
+    printLine(`warning: ${where || e.key}: ignored on purpose: ${e.why}`);
+  }
 }

@@ -3,6 +3,7 @@
  * "nothing new"), 1 finished with warn-mode validation errors, 2 failed.
  */
 import { Command, CommanderError } from 'commander';
+import { unknownCommandMessage } from './command-path.js';
 import { catalogCommand } from './commands/catalog-serve.js';
 import { checkCommand } from './commands/check.js';
 import { consoleCommand } from './commands/console.js';
@@ -34,7 +35,26 @@ function exitOnceFlushed(code: number): void {
   process.stderr.write('', done);
 }
 
+/**
+ * A reader that stops early (`dativo discover --help | head -1`) closes our stdout: that is the
+ * reader's choice, not our failure, so the process ends quietly (exit 0) instead of with an
+ * unhandled EPIPE trace.
+ */
+function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
+  // The AWS SDK prints a notice about its releases after January 2027 needing Node 22 on every
+  // S3 run. Our SDK versions are pinned, so it is noise for a user of the CLI; the SDK's own
+  // switch turns it off (a user who sets the variable keeps their choice).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = code;
@@ -62,6 +82,11 @@ export async function main(argv: string[]): Promise<number> {
     icebergCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
+  }
+  const unknown = unknownCommandMessage(program, argv.slice(2));
+  if (unknown) {
+    process.stderr.write(`error: ${unknown}\n`);
+    return 2;
   }
   try {
     await program.parseAsync(argv);

@@ -3,14 +3,23 @@
  * connector path), so recipes, contracts and runner configs in the same tree are skipped. A job with
  * a YAML syntax error is still returned (recognised by its text), so its error is reported, not hidden.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { DativoError } from '../errors.js';
 
 const SKIP_DIRS = new Set(['node_modules', '.git']);
 
 export async function findJobFiles(dir: string): Promise<string[]> {
   const root = path.resolve(dir);
+  const st = await stat(root).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    throw new DativoError(
+      'CONFIG_NOT_FOUND',
+      `job folder ${dir} ${st ? 'is not a folder' : 'does not exist'} (--job-dir)`,
+      { location: { file: root } },
+    );
+  }
   const out: string[] = [];
   for (const file of await listYaml(root)) {
     if (await looksLikeJob(file)) out.push(file);

@@ -69,6 +69,8 @@ function describe(issue: Issue, p: KeyPath): string {
       return `"${key}" is too big: ${issue.message.replace(/^Too big: /, '')}`;
     case 'invalid_union': {
       const input = (issue as { input?: unknown }).input;
+      // A key that is absent fails every branch of its union: say what is wrong in plain words.
+      if (input === undefined) return `missing required key "${key}"`;
       return `"${key}" has an invalid value (${typeName(input)}): ${issue.message}`;
     }
     default:
@@ -88,23 +90,30 @@ function typeName(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** " (did you mean X?)" for a likely typo of a known key. */
-function suggest(key: string, known: readonly string[]): string {
+/** The known word nearest to `word` (case-insensitive edit distance) and its distance. */
+export function nearest(word: string, known: readonly string[]): { best?: string; dist: number } {
   let best: string | undefined;
-  let bestDist = Number.POSITIVE_INFINITY;
+  let dist = Number.POSITIVE_INFINITY;
   for (const k of known) {
-    const d = distance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDist) {
-      bestDist = d;
+    const d = distance(word.toLowerCase(), k.toLowerCase());
+    if (d < dist) {
+      dist = d;
       best = k;
     }
   }
+  return best === undefined ? { dist } : { best, dist };
+}
+
+/** " (did you mean X?)" for a likely typo of a known key. */
+function suggest(key: string, known: readonly string[]): string {
+  const { best, dist: bestDist } = nearest(key, known);
   return best !== undefined && bestDist <= Math.max(2, Math.floor(key.length / 4))
     ? ` (did you mean "${best}"?)`
     : '';
 }
 
-function distance(a: string, b: string): number {
+/** Edit distance (Levenshtein), for "did you mean" hints. */
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0] ?? 0;

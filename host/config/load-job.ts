@@ -31,6 +31,7 @@ import { loadRecipe, type Recipe } from './recipe.js';
 import { loadRegistry, type Registry, validateAgainstRegistry } from './registry.js';
 import type { SecretLookup } from './secret-lookup.js';
 import type { Compression, ResolvedJob, ResolvedSource, ResolvedTarget, RetryConfig } from './types.js';
+import { withoutUnusedBranches } from './unused-branches.js';
 import { type KeyPath, loadYamlFile, parseKeyPath } from './yaml-source.js';
 
 export interface LoadOptions {
@@ -151,8 +152,12 @@ export async function loadJob(file: string, opts: LoadOptions = {}): Promise<Res
   });
 
   // 3. Interpolate the effective config only.
-  const source = interpolateTree(srcMerged, ['source'], ictx, errors) as Record<string, unknown>;
-  const target = interpolateTree(tgtMerged, ['target'], ictx, errors) as Record<string, unknown>;
+  // Branches the chosen engine and store never read need none of their variables.
+  const engineSet = engineNames(registry);
+  const srcUsed = withoutUnusedBranches(srcMerged, srcEngine.engine, engineSet);
+  const tgtUsed = withoutUnusedBranches(tgtMerged, tgtEngine.engine, engineSet);
+  const source = interpolateTree(srcUsed, ['source'], ictx, errors) as Record<string, unknown>;
+  const target = interpolateTree(tgtUsed, ['target'], ictx, errors) as Record<string, unknown>;
   const catalog = job.catalog ? interpolateTree(job.catalog, ['catalog'], ictx, errors) : undefined;
   throwAll(errors, jobSrc.file);
 

@@ -25,8 +25,10 @@ export interface RunReport {
     /** Set when a local connector ran without a sandbox because the job said `unsandboxed: true`. */
     unsandboxed?: true;
     image?: string;
+    /** A reader plugin: its name and the runtime that ran it (the job's `type` is only the recipe's). */
+    plugin?: PluginInfo;
   };
-  target: { type: string; location?: string };
+  target: { type: string; location?: string; plugin?: PluginInfo };
   contract?: { id: string; name: string; version: string };
   rows: { read: number; written: number; invalid: number };
   bytes: { read: number; written: number };
@@ -49,6 +51,24 @@ export interface RunReport {
   resources?: { peakRssMb: number; cpuUserMs: number; cpuSystemMs: number };
   errors: { code: string; message: string; location?: string; retryable: boolean }[];
   errorsByCode: Record<string, number>;
+}
+
+export interface PluginInfo {
+  name: string;
+  runtime: string;
+}
+
+/**
+ * The plugin behind a source or sink, from its `kind` (`plugin:<name>`; plugin adapters of other
+ * runtimes say `plugin:<runtime>:<name>`). Extism (WebAssembly) is the runtime of the bare form.
+ */
+export function pluginInfo(kind: string): PluginInfo | undefined {
+  if (!kind.startsWith('plugin:')) return undefined;
+  const rest = kind.slice('plugin:'.length);
+  const colon = rest.indexOf(':');
+  return colon > 0
+    ? { runtime: rest.slice(0, colon), name: rest.slice(colon + 1) }
+    : { runtime: 'extism', name: rest };
 }
 
 export function exitCodeFor(status: RunStatus): 0 | 1 | 2 {

@@ -6,6 +6,7 @@
 import type { ResolvedJob } from '../config/types.js';
 import { openSink, openSource, resolveSink, targetLocation } from '../connectors/index.js';
 import { createValidator } from '../contract/validate.js';
+import { environmentError } from '../environment-errors.js';
 import { DativoError, formatLocation } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { recordRunReport } from '../observability/metrics.js';
@@ -21,7 +22,7 @@ import { acquireLock, createStateStore, reconcileState, stateFileOf } from '../s
 import { deriveTags, tagsToKeyValue } from '../tags/index.js';
 import { faultHooks } from './faults.js';
 import { createRejectsFile, type RejectsFile } from './rejects-file.js';
-import { countByCode, exitCodeFor, filesOf, type RunReport, type RunStatus } from './report.js';
+import { countByCode, exitCodeFor, filesOf, pluginInfo, type RunReport, type RunStatus } from './report.js';
 
 export interface RunOptions {
   logger: Logger;
@@ -113,6 +114,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     // the sink reads it when it starts its first file, after that.
     const kv: Record<string, string> = {};
     sink = await openSink(job, { runId, kvMetadata: kv, logger: log });
+    notePlugins(report, source, sink);
     const recovery = await sink.open({
       runId,
       job: job.name,
@@ -236,7 +238,7 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     return finish(report, summary.issuesTotal > 0 ? 'succeeded_with_warnings' : 'succeeded', started, log);
   } catch (err) {
     if (err instanceof SimulatedCrash) faultHooks().onSimulatedCrash?.(err);
-    report.errors.push(toReportError(err));
+    report.errors.push(toReportError(environmentError(err) ?? err));
     // A commit that got as far as its record is rolled forward by the next start; otherwise drop staging.
     if (sink && !committing) await sink.abort(String(err)).catch(() => {});
     const status: RunStatus =
@@ -251,6 +253,14 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
     await rejects?.dispose();
     await lock?.release().catch(() => {});
   }
+}
+
+/** The report names the plugins that really ran, not just the recipe types the job names. */
+function notePlugins(report: RunReport, source: Source, sink: Sink): void {
+  const reader = pluginInfo(source.kind);
+  if (reader) report.source.plugin = reader;
+  const writer = pluginInfo(sink.kind);
+  if (writer) report.target.plugin = writer;
 }
 
 /** The report says how an engine's connector was isolated, and flags a run without a sandbox. */

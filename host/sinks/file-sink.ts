@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Compression } from '../config/types.js';
+import { environmentError } from '../environment-errors.js';
 import { DativoError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { beginRun, completeCommit, dropStaging, replacedBy, writeCommitRecord } from './commit.js';
@@ -108,6 +109,8 @@ export function createFileSink(
   const closing: Promise<StagedFile>[] = [];
   const staged: StagedFile[] = [];
   const tempFiles = new Set<string>();
+  /** The run's folder in the temp dir (stores without local paths), removed at commit or abort. */
+  let runTempDir: string | undefined;
   const uploads = new Set<GrowingFileUpload>();
 
   const runId = (): string => {
@@ -119,9 +122,10 @@ export function createFileSink(
     const err =
       e instanceof DativoError
         ? e
-        : new DativoError('WRITE_FAILED', `${what}: ${e instanceof Error ? e.message : String(e)}`, {
+        : (environmentError(e) ??
+          new DativoError('WRITE_FAILED', `${what}: ${e instanceof Error ? e.message : String(e)}`, {
             cause: e,
-          });
+          }));
     failure ??= err;
     return err;
   };
@@ -134,6 +138,7 @@ export function createFileSink(
     else {
       const dir = path.join(opts.tempDir ?? os.tmpdir(), `dativo-${runId()}`);
       await fsp.mkdir(dir, { recursive: true });
+      runTempDir = dir;
       localPath = path.join(dir, `${id}.parquet.part`);
       tempFiles.add(localPath);
     }
@@ -229,6 +234,14 @@ export function createFileSink(
     return [...staged].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   };
 
+  /** Leaves nothing in the temp dir, whether the run committed or not. */
+  const removeTemp = async (): Promise<void> => {
+    for (const t of tempFiles) await fsp.rm(t, { force: true });
+    tempFiles.clear();
+    if (runTempDir) await fsp.rm(runTempDir, { recursive: true, force: true });
+    runTempDir = undefined;
+  };
+
   const stopEncoder = async (): Promise<void> => {
     const e = encoder;
     encoder = undefined;
@@ -290,6 +303,7 @@ export function createFileSink(
         throw fail(e, 'finishing Parquet files failed');
       } finally {
         await stopEncoder();
+        await removeTemp();
       }
       finished = true;
       // The map goes first: every recorded file's ids are then in it, and roll-forward never
@@ -333,8 +347,7 @@ export function createFileSink(
       uploads.clear();
       await Promise.allSettled(closing);
       open.clear();
-      for (const t of tempFiles) await fsp.rm(t, { force: true });
-      tempFiles.clear();
+      await removeTemp();
       if (!ctx) return;
       if (recordWritten) {
         // The record promises these files: the next open() rolls them forward.

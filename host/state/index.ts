@@ -7,5 +7,6 @@ export {
   lockPathFor,
   processStartTime,
 } from './lock.js';
-export { CACHED_COMMIT_KEY, reconcileState, stateFileOf } from './reconcile.js';
+export { reconcileState, stateFileOf } from './reconcile.js';
 export { createStateStore, readState, type StateStore, writeJsonAtomic } from './store.js';
+export { CACHED_COMMIT_KEY } from './types.js';

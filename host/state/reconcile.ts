@@ -4,10 +4,7 @@
  * repaired here at the start of every run.
  */
 import type { StateStore } from './store.js';
-import type { CommittedState, SourceState } from './types.js';
-
-/** The key under which a state file names the commit it caches (the original's files have none). */
-export const CACHED_COMMIT_KEY = '_dativo_commit';
+import { CACHED_COMMIT_KEY, type CommittedState, type SourceState } from './types.js';
 
 /** What the state file holds after a commit: the record's state, and which commit it came from. */
 export function stateFileOf(record: CommittedState): SourceState {

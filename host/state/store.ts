@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DativoError } from '../errors.js';
+import { backupOriginalState, checkStateEntries } from './original.js';
 import type { SourceState } from './types.js';
 
 export interface StateStore {
@@ -21,7 +22,11 @@ export function createStateStore(statePath: string): StateStore {
   return {
     path: statePath,
     read: () => readState(statePath),
-    write: (state) => writeJsonAtomic(statePath, state),
+    // The first write over an original-format file keeps a copy of it (the migration's backup).
+    write: async (state) => {
+      await backupOriginalState(statePath);
+      await writeJsonAtomic(statePath, state);
+    },
   };
 }
 
@@ -36,12 +41,13 @@ export async function readState(statePath: string): Promise<SourceState> {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    throw corrupt(statePath, 'is not valid JSON');
+  } catch (err) {
+    throw corrupt(statePath, `is not valid JSON (${(err as Error).message})`);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw corrupt(statePath, 'does not hold a JSON object');
   }
+  checkStateEntries(value as SourceState, statePath);
   return value as SourceState;
 }
 

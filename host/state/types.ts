@@ -8,3 +8,9 @@ export interface CommittedState {
   runId: string;
   state: SourceState;
 }
+
+/**
+ * The key under which a state file names the commit it caches (the original's files have none).
+ * Here rather than in reconcile.ts so that original.ts, which store.ts imports, needs no cycle.
+ */
+export const CACHED_COMMIT_KEY = '_dativo_commit';

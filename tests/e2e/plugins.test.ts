@@ -31,6 +31,11 @@ describe('a C reader plugin', () => {
     const first = await run('plugin_reader', dir);
     expect(first.code, first.stderr).toBe(0);
     expect(reportOf(first).rows.written).toBe(3000);
+    // The report names the plugin that ran and its runtime, not only the recipe type (csv).
+    expect(reportOf(first).source.plugin).toEqual({
+      name: expect.stringMatching(/reader/),
+      runtime: 'extism',
+    });
     const [a] = await duck<{ n: bigint; lo: bigint; hi: bigint; name: string }>(
       `SELECT count(*) AS n, min(id) AS lo, max(id) AS hi, max_by(name, id) AS name FROM read_parquet('${dir}/out/**/*.parquet')`,
     );

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { openSource, resolveJob } from '../../connectors/index.js';
+import { discoverConnector } from '../discover-connector.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine } from '../output.js';
@@ -16,19 +17,36 @@ export function discoverCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('discover')
     .description("List the objects (files, streams, tables) a job's source offers")
     .addHelpText('after', '\nExample:\n  $ dativo discover --config examples/quickstart/job.yaml --json');
-  withJobOptions(cmd, { jobDir: false }).action(async (opts: CommonOptions) => {
-    requireOneOf(opts, false);
-    try {
-      const job = await loadJobForCli(opts.config!, opts);
-      resolveJob(job);
-      const result = await (await openSource(job, 1024)).discover();
-      if (opts.json) printJson({ ...result, count: result.objects.length });
-      else for (const o of result.objects) printLine(describeObject(o));
-      setExit(0);
-    } catch (err) {
-      printError(err, opts.verbose ?? false);
-      setExit(2);
-    }
-  });
+  withJobOptions(cmd, { jobDir: false })
+    .option(
+      '--connector <nameOrFile>',
+      'a connector type (or plugin file): list what it offers, without a job',
+    )
+    .action(async (opts: CommonOptions & { connector?: string }) => {
+      if (opts.connector && !opts.config) {
+        try {
+          const result = await discoverConnector(opts.connector);
+          if (opts.json) printJson(result);
+          else for (const o of result.objects) printLine(describeObject(o));
+          setExit(0);
+        } catch (err) {
+          printError(err, opts.verbose ?? false);
+          setExit(2);
+        }
+        return;
+      }
+      requireOneOf(opts, false);
+      try {
+        const job = await loadJobForCli(opts.config!, opts);
+        resolveJob(job);
+        const result = await (await openSource(job, 1024)).discover();
+        if (opts.json) printJson({ ...result, count: result.objects.length });
+        else for (const o of result.objects) printLine(describeObject(o));
+        setExit(0);
+      } catch (err) {
+        printError(err, opts.verbose ?? false);
+        setExit(2);
+      }
+    });
   return cmd;
 }

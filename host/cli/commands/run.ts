@@ -43,7 +43,15 @@ interface RunFlags extends CommonOptions {
   fullRefresh?: boolean;
 }
 
-async function runOne(file: string, opts: RunFlags & { store?: string }): Promise<number> {
+/**
+ * Runs one job file. With `--json` its report goes to `emit` (printed at once for `--config`,
+ * gathered into one document for `--job-dir`, so stdout always holds exactly one JSON document).
+ */
+async function runOne(
+  file: string,
+  opts: RunFlags & { store?: string },
+  emit: (doc: unknown) => void = printJson,
+): Promise<number> {
   const logger = createLogger({
     level: opts.verbose ? 'debug' : opts.quiet ? 'warn' : undefined,
     ...(opts.logFormat ? { format: opts.logFormat } : {}),
@@ -64,7 +72,7 @@ async function runOne(file: string, opts: RunFlags & { store?: string }): Promis
       ...(opts.fullRefresh ? { fullRefresh: true } : {}),
     });
     await history.finished(report);
-    if (opts.json) printJson(report);
+    if (opts.json) emit(report);
     else if (!opts.quiet || report.exitCode !== 0) printLine(summaryLine(report, file));
     // A failed run always explains itself on stderr, also when stdout carries the JSON report.
     if (report.exitCode === 2 && opts.json) printLine(summaryLine(report, file));
@@ -72,7 +80,7 @@ async function runOne(file: string, opts: RunFlags & { store?: string }): Promis
   } catch (err) {
     await history.failed(err, file);
     printError(err, opts.verbose ?? false);
-    if (opts.json) printJson({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
+    if (opts.json) emit({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
     return 2;
   } finally {
     interrupt.dispose();
@@ -115,17 +123,32 @@ export function runCommand(setExit: (code: number) => void): Command {
   withJobOptions(cmd, { jobDir: true }).action(async (opts: RunFlags) => {
     requireOneOf(opts, true);
     if (opts.config) return setExit(await runOne(opts.config, opts));
-    const files = await findJobFiles(opts.jobDir!);
+    const jobDir = opts.jobDir!;
+    let files: string[];
+    try {
+      files = await findJobFiles(jobDir);
+    } catch (err) {
+      printError(err, opts.verbose ?? false);
+      if (opts.json)
+        printJson({ jobDir, status: 'failed', exitCode: 2, jobs: [], errors: [toReportError(err)] });
+      return setExit(2);
+    }
     if (files.length === 0) {
-      printLine(`error [CONFIG_NOT_FOUND]: no job files found below ${opts.jobDir}`);
+      printLine(`error [CONFIG_NOT_FOUND]: no job files found below ${jobDir}`);
+      if (opts.json) printJson({ jobDir, status: 'failed', exitCode: 2, jobs: [] });
       return setExit(2);
     }
     const codes: number[] = [];
-    for (const f of files) codes.push(await runOne(f, opts));
-    printLine(
-      `${files.length} job(s): ${codes.filter((c) => c === 0).length} ok, ${codes.filter((c) => c === 1).length} with warnings, ${codes.filter((c) => c === 2).length} failed`,
-    );
-    setExit(worst(codes));
+    const reports: unknown[] = [];
+    for (const f of files) codes.push(await runOne(f, opts, (doc) => reports.push(doc)));
+    const ok = codes.filter((c) => c === 0).length;
+    const warned = codes.filter((c) => c === 1).length;
+    const failed = codes.filter((c) => c === 2).length;
+    printLine(`${files.length} job(s): ${ok} ok, ${warned} with warnings, ${failed} failed`);
+    const exitCode = worst(codes);
+    if (opts.json)
+      printJson({ jobDir, exitCode, summary: { jobs: files.length, ok, warned, failed }, jobs: reports });
+    setExit(exitCode);
   });
   return cmd;
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { findJobFiles } from '../../config/find-jobs.js';
 import { checkJobReferences } from '../../config/job-references.js';
+import { isPlainObject } from '../../config/merge.js';
+import { explainJob, type KeyExplanation } from '../../config/original-keys.js';
 import { loadRegistry } from '../../config/registry.js';
 import { parseYaml } from '../../config/yaml-source.js';
 import { resolveJob } from '../../connectors/index.js';
@@ -48,14 +50,20 @@ function together(loadError: unknown, more: DativoError[]): unknown {
   return all.length === 1 ? all[0] : new DativoErrors(all);
 }
 
+/** `--explain`: the fate of every key of the job file (used, migrated, ignored) and why. */
+async function explainFile(file: string): Promise<KeyExplanation[]> {
+  const doc = parseYaml(await readFile(file, 'utf8'), path.resolve(file)).data;
+  return isPlainObject(doc) ? explainJob(doc) : [];
+}
+
 /**
  * Config only, no I/O beyond reading the config files and checking that input files exist:
  * schemas, registry rules, connector names, variables, paths. Every problem is reported at once.
  */
 async function validateOne(
   file: string,
-  opts: CommonOptions,
-): Promise<{ file: string; ok: boolean; error?: string; notice?: string }> {
+  opts: CommonOptions & { explain?: boolean },
+): Promise<{ file: string; ok: boolean; error?: string; notice?: string; explain?: KeyExplanation[] }> {
   const more = await referenceProblems(file);
   try {
     let job: Awaited<ReturnType<typeof loadJobForCli>>;
@@ -75,7 +83,10 @@ async function validateOne(
     // The config is valid; say so, and say plainly if this build cannot run it yet.
     const notice = notRunnable(job);
     if (notice) printLine(`  note: ${notice}`);
-    return { file, ok: true, ...(notice ? { notice } : {}) };
+    const explain = opts.explain ? await explainFile(file) : undefined;
+    if (explain && !opts.json)
+      for (const e of explain) printLine(`  ${e.key}: ${e.fate}${e.warn ? ' (warned)' : ''} — ${e.why}`);
+    return { file, ok: true, ...(notice ? { notice } : {}), ...(explain ? { explain } : {}) };
   } catch (err) {
     printError(err, opts.verbose ?? false);
     return { file, ok: false, error: (err as Error).message };
@@ -89,13 +100,15 @@ export function validateCommand(setExit: (code: number) => void): Command {
       'after',
       '\nExamples:\n  $ dativo validate --config jobs/person.yaml\n  $ dativo validate --job-dir jobs/',
     );
-  withJobOptions(cmd, { jobDir: true }).action(async (opts: CommonOptions) => {
-    requireOneOf(opts, true);
-    const files = opts.config ? [opts.config] : await findJobFiles(opts.jobDir!);
-    const results = [];
-    for (const f of files) results.push(await validateOne(f, opts));
-    if (opts.json) printJson({ results });
-    setExit(files.length === 0 ? 2 : worst(results.map((r) => (r.ok ? 0 : 2))));
-  });
+  withJobOptions(cmd, { jobDir: true })
+    .option('--explain', 'for each key of the job: used, migrated or ignored, and why')
+    .action(async (opts: CommonOptions & { explain?: boolean }) => {
+      requireOneOf(opts, true);
+      const files = opts.config ? [opts.config] : await findJobFiles(opts.jobDir!);
+      const results = [];
+      for (const f of files) results.push(await validateOne(f, opts));
+      if (opts.json) printJson({ results });
+      setExit(files.length === 0 ? 2 : worst(results.map((r) => (r.ok ? 0 : 2))));
+    });
   return cmd;
 }

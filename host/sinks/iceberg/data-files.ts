@@ -72,6 +72,8 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
   const done: { data: DataFile; staged: StagedFile }[] = [];
   const written = new Set<string>(); // keys to delete on abort
   const temps = new Set<string>();
+  /** The run's folder in the temp dir (object stores), removed when the files are done or dropped. */
+  let runTempDir: string | undefined;
   let counter = 0;
   let arrowSchema: Schema | undefined;
 
@@ -86,6 +88,7 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
     else {
       const dir = path.join(opts.tempDir ?? os.tmpdir(), `dativo-iceberg-${opts.runId}`);
       await fsp.mkdir(dir, { recursive: true });
+      runTempDir = dir;
       localPath = path.join(dir, name);
     }
     temps.add(localPath);
@@ -210,6 +213,7 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
         await Promise.all(closing);
       } finally {
         if (ownEncoder) await encoder.terminate();
+        if (runTempDir) await fsp.rm(runTempDir, { recursive: true, force: true });
       }
       done.sort((a, b) => (a.staged.key < b.staged.key ? -1 : 1));
       return { dataFiles: done.map((d) => d.data), staged: done.map((d) => d.staged) };
@@ -220,6 +224,7 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
       await Promise.allSettled(closing);
       open.clear();
       for (const t of temps) await fsp.rm(t, { force: true });
+      if (runTempDir) await fsp.rm(runTempDir, { recursive: true, force: true });
       for (const k of written) await store.delete(k).catch(() => {});
     },
 

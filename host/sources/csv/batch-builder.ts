@@ -21,6 +21,8 @@ export interface BatchBuilderOptions {
   escape: number;
   delimiter: number;
   nullValues: Uint8Array[];
+  /** A quoted empty field (`""`) is null instead of the empty string. */
+  quotedEmptyIsNull?: boolean;
   file?: string;
   validateUtf8?: (bytes: Uint8Array) => boolean;
 }
@@ -37,10 +39,16 @@ export class BatchBuilder {
   private readonly o: BatchBuilderOptions;
   private lines: Int32Array;
   private rowErrors: SourceRowError[] = [];
+  /**
+   * `nullLengths[n]` is 1 when some null value is n bytes long: most fields differ in length from
+   * every null literal, so the default `NULL`/`null`/`None` cost one array read per field.
+   */
+  private readonly nullLengths = new Uint8Array(257);
 
   constructor(names: string[], o: BatchBuilderOptions) {
     this.names = names;
     this.o = o;
+    for (const v of o.nullValues) this.nullLengths[Math.min(v.length, 256)] = 1;
     this.schema = new Schema(names.map((name) => new Field(name, new Utf8(), true)));
     this.cols = names.map(() => new Utf8ColumnBuilder(o.batchSize));
     this.lines = new Int32Array(o.batchSize);
@@ -61,6 +69,8 @@ export class BatchBuilder {
   appendRow(buf: Uint8Array, fs: Int32Array, fe: Int32Array, fk: Uint8Array, nf: number, line: number): void {
     const cols = this.cols;
     const nulls = this.o.nullValues;
+    const nullLengths = this.nullLengths;
+    const quotedEmptyIsNull = this.o.quotedEmptyIsNull === true;
     for (let k = 0; k < nf; k++) {
       const col = cols[k] as Utf8ColumnBuilder;
       const kind = fk[k] as number;
@@ -74,16 +84,20 @@ export class BatchBuilder {
       } else if (kind === QUOTED_SIMPLE) {
         s++;
         e--;
+        if (s === e && quotedEmptyIsNull) {
+          col.appendNull();
+          continue;
+        }
       } else {
         this.appendComplex(col, buf, s, e);
         continue;
       }
-      if (nulls.length > 0 && e > s && matchesAny(nulls, buf, s, e)) {
+      // Utf8ColumnBuilder.appendBytes(), inlined: this is the loop over every field of the file.
+      const len = e - s;
+      if (nullLengths[Math.min(len, 256)] === 1 && len > 0 && matchesAny(nulls, buf, s, e)) {
         col.appendNull();
         continue;
       }
-      // Utf8ColumnBuilder.appendBytes(), inlined: this is the loop over every field of the file.
-      const len = e - s;
       let p = col.used;
       if (p + len > col.data.length) col.reserve(len);
       const data = col.data;

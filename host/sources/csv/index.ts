@@ -7,6 +7,7 @@ import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSource } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
+import { adoptOriginalFileKeys } from '../../state/original.js';
 import { mergeBounded } from '../merge.js';
 import type {
   CheckResult,
@@ -35,7 +36,11 @@ export interface CsvSourceOptions {
 const DEFAULT_BATCH_SIZE = 10_000;
 
 export function createCsvSource(source: ResolvedSource, opts: CsvSourceOptions = {}): Source {
-  const csv: CsvOptions = parseCsvOptions(source.options);
+  // `null_values` may sit on the source itself (per source, as documented) or in the engine options.
+  const nullValues = source.config.null_values;
+  const csv: CsvOptions = parseCsvOptions(
+    nullValues === undefined ? source.options : { ...source.options, null_values: nullValues },
+  );
   const incremental = source.incremental?.strategy === 'file_modified_time' ? source.incremental : undefined;
 
   let ctx: SourceOpenContext | undefined;
@@ -51,8 +56,9 @@ export function createCsvSource(source: ResolvedSource, opts: CsvSourceOptions =
 
     async open(context) {
       ctx = context;
-      previous = { ...context.state };
       const files = await expandFiles(source.files, incremental !== undefined);
+      // The original keyed files by the path as written (relative to the working directory).
+      previous = adoptOriginalFileKeys({ ...context.state }, files, [process.cwd()]);
       if (!incremental) {
         toRead = files;
         skippedAll = false;

@@ -12,7 +12,10 @@ export interface CsvOptions {
   escape: number;
   header: boolean;
   skipRows: number;
+  /** Unquoted field texts read as null (the empty unquoted field always is). */
   nullValues: string[];
+  /** Whether a quoted empty field (`""`) is null rather than the empty string. */
+  quotedEmptyIsNull: boolean;
   encoding: CsvEncoding;
   /** Rows per batch when set in the options (`batch_size`, `chunk_size`). */
   batchSize?: number;
@@ -95,12 +98,18 @@ export function parseEncoding(value: unknown): CsvEncoding {
   return { label };
 }
 
+/**
+ * The original reader (pandas, spec §5) read `""`, `NULL`, `null` and `None` as null; so do we unless
+ * the source gives its own `null_values` list (`[]` keeps every text, and `""` is the empty string).
+ */
+export const DEFAULT_NULL_VALUES: readonly string[] = ['', 'NULL', 'null', 'None'];
+
 export function parseCsvOptions(options: Record<string, unknown>): CsvOptions {
   const quote = singleByte('quote_char', options.quote_char ?? options.quotechar, 34, true);
   const escapeChar = singleByte('escape_char', options.escape_char ?? options.escapechar, -1, true);
   const delimiter = singleByte('delimiter', options.delimiter ?? options.sep, 44, false);
   if (delimiter === quote) throw invalid('delimiter', 'the delimiter and the quote character must differ');
-  let nullValues: string[] = [];
+  let nullValues: string[] = [...DEFAULT_NULL_VALUES];
   const nv = options.null_values ?? options.na_values;
   if (typeof nv === 'string') nullValues = [nv];
   else if (Array.isArray(nv)) {
@@ -119,6 +128,7 @@ export function parseCsvOptions(options: Record<string, unknown>): CsvOptions {
     header: bool('header', options.header ?? options.has_header, true),
     skipRows: count('skip_rows', options.skip_rows ?? options.skiprows, 0) ?? 0,
     nullValues: nullValues.filter((v) => v !== ''),
+    quotedEmptyIsNull: nullValues.includes(''),
     encoding: parseEncoding(options.encoding),
     parallelFiles: count('parallel_files', options.parallel_files, 1) ?? 2,
   };

@@ -26,6 +26,8 @@ export interface CsvParserOptions {
   skipRows: number;
   /** Unquoted or quoted values that mean null (an empty unquoted field is always null). */
   nullValues: Uint8Array[];
+  /** A quoted empty field (`""`) is null instead of the empty string. */
+  quotedEmptyIsNull?: boolean;
   /** Column names when there is no header row. */
   columnNames?: string[];
   batchSize: number;

@@ -27,6 +27,7 @@ export function createParser(file: string, o: ReadFileOptions): CsvParser {
     header: o.csv.header,
     skipRows: o.csv.skipRows,
     nullValues: o.csv.nullValues.map((v) => encoder.encode(v)),
+    quotedEmptyIsNull: o.csv.quotedEmptyIsNull,
     ...(o.columnNames ? { columnNames: o.columnNames } : {}),
     batchSize: o.batchSize,
     file,

@@ -20,7 +20,9 @@
  *   `cursor > last_value`. Rows inserted later with exactly the last value are missed; the source
  *   warns at open.
  * - Rows whose cursor is NULL are read by a full first run only: they sort outside any position.
- *   The position is the last row with a non-NULL cursor.
+ *   The position is the last row with a non-NULL cursor. A full read that meets only NULL cursors
+ *   has no position; its entry then says so (`last_value: null, full_read: true`) and the next
+ *   runs read `cursor IS NOT NULL`, so those rows are not read again (docs/migrating.md).
  * - Timestamps are kept to the microsecond in the position (ISO text, `Z` for zoned columns).
  *
  * A row updated while a run reads gets a new cursor value; the run's query sees one snapshot, so the
@@ -46,6 +48,8 @@ export interface CursorPlan {
   pkKinds: SqlKind[];
   /** Where the previous run stopped; undefined on a first run. */
   start?: { value: PositionValue; pk?: PositionValue[] };
+  /** A previous full read found only NULL cursors: read the rows with a cursor, all of them. */
+  afterNulls?: true;
   lookbackDays: number;
 }
 
@@ -81,6 +85,19 @@ export function readStart(state: SourceState, key: string, pkCount: number): Cur
   return pk ? { value: e.last_value, pk } : { value: e.last_value };
 }
 
+/** True when the stored entry records a full read that met only NULL cursors. */
+export function fullReadWithoutPosition(state: SourceState, key: string): boolean {
+  const entry = state[key];
+  if (typeof entry !== 'object' || entry === null) return false;
+  const e = entry as Record<string, unknown>;
+  return e.last_value === null && e.full_read === true;
+}
+
+/** The entry after a full read that met only NULL cursors (there is no position to store). */
+export function fullReadEntry(now: Date = new Date()): Record<string, unknown> {
+  return { last_value: null, last_pk: null, full_read: true, updated_at: now.toISOString() };
+}
+
 export function stateEntry(pos: Position, now: Date = new Date()): Record<string, unknown> {
   return {
     last_value: pos.value,
@@ -103,6 +120,7 @@ export function cursorPredicate(plan: CursorPlan, d: Dialect): string | undefine
   const cursor = d.ident(plan.cursor);
   const start = plan.start;
   if (!start) {
+    if (plan.afterNulls) return `${cursor} IS NOT NULL`;
     return plan.lookbackDays > 0 ? d.sinceDaysAgo(cursor, plan.lookbackDays) : undefined;
   }
   const v = d.literal(start.value, plan.cursorKind);
@@ -173,5 +191,6 @@ export function planCursor(
   };
   const start = readStart(inp.state, key, pk.length);
   if (start) plan.start = start;
+  else if (fullReadWithoutPosition(inp.state, key)) plan.afterNulls = true;
   return plan;
 }

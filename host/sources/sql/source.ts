@@ -17,7 +17,14 @@ import type {
 } from '../source.js';
 import { BatchAssembler } from './batch.js';
 import { type ColumnBuilder, createBuilder, type SqlKind } from './columns.js';
-import { type CursorPlan, cursorPredicate, type Dialect, planCursor, stateEntry } from './cursor.js';
+import {
+  type CursorPlan,
+  cursorPredicate,
+  type Dialect,
+  fullReadEntry,
+  planCursor,
+  stateEntry,
+} from './cursor.js';
 import { sqlError } from './errors.js';
 import { parseSqlOptions, type TableSpec } from './options.js';
 import { BatchQueue } from './queue.js';
@@ -138,7 +145,7 @@ export function createSqlSource<C, R extends SqlRelation>(
   }
 
   async function hasRows(c: C, p: Prepared<R>): Promise<boolean> {
-    if (!p.plan?.start) return true;
+    if (!p.plan?.start && !p.plan?.afterNulls) return true;
     const where = cursorPredicate(p.plan, driver.dialect);
     return driver.anyRow(c, `SELECT 1 FROM ${p.rel.from} q${where ? ` WHERE ${where}` : ''} LIMIT 1`);
   }
@@ -192,6 +199,10 @@ export function createSqlSource<C, R extends SqlRelation>(
     if (signal.aborted) throw new DativoError('INTERRUPTED', `${kind}: read interrupted`);
     const pos = assembler.lastPosition();
     if (p.plan && pos) advanced[p.plan.stateKey] = stateEntry(pos);
+    // A full read (no start, no lookback window) with only NULL cursors: remember that it happened,
+    // or the next run would read those rows again.
+    else if (p.plan && !p.plan.start && !p.plan.afterNulls && p.plan.lookbackDays === 0)
+      advanced[p.plan.stateKey] = fullReadEntry();
   }
 
   return {

@@ -27,7 +27,7 @@ interface Generated {
   lines: number[];
 }
 
-/** Rows of `cols` values (null = empty unquoted), quoted where needed, CRLF or LF line ends. */
+/** Rows of `cols` values (null = empty unquoted, `""` or NULL: the default null literals), quoted where needed, CRLF or LF line ends. */
 function generate(rows: number, cols: number, seed: number): Generated {
   const r = rng(seed);
   const header = Array.from({ length: cols }, (_, k) => `c${k}`);
@@ -46,14 +46,14 @@ function generate(rows: number, cols: number, seed: number): Generated {
         continue;
       }
       if (roll < 0.15) {
-        row.push('');
+        row.push(null); // a quoted empty field is null by default (the original's reader)
         fields.push('""');
         continue;
       }
       let v = '';
       const n = 1 + Math.floor(r() * 6);
       for (let j = 0; j < n; j++) v += PIECES[Math.floor(r() * PIECES.length)];
-      row.push(v);
+      row.push(v === 'NULL' ? null : v); // and so is the NULL literal
       fields.push(/[",\r\n]/.test(v) || r() < 0.2 ? `"${v.replace(/"/g, '""')}"` : v);
     }
     if (row.length === 1 && row[0] === null) {

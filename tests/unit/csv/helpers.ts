@@ -40,6 +40,7 @@ export function parseBytes(
     header: o.header,
     skipRows: o.skipRows,
     nullValues: o.nullValues.map((v) => enc.encode(v)),
+    quotedEmptyIsNull: o.quotedEmptyIsNull,
     ...(columnNames ? { columnNames } : {}),
     batchSize,
     file: 'case.csv',

@@ -5,6 +5,7 @@ import {
   type CursorPlan,
   cursorOrder,
   cursorPredicate,
+  fullReadEntry,
   planCursor,
   readStart,
   stateEntry,
@@ -129,5 +130,31 @@ describe('cursor state', () => {
       'source.tables[0].cursor_field: cursor_field nope is not a column of o (columns: Updated_At, id)',
     );
     expect(planCursor({ ...inp, cursorField: 'nope', explicit: false }, fail)).toBeUndefined();
+  });
+
+  it('after a full read that met only NULL cursors, reads the rows that have one (not the NULLs again)', () => {
+    const inp = {
+      object: 'o',
+      cursorField: 'updated_at',
+      kinds: new Map([
+        ['updated_at', { kind: 'timestamp' as const }],
+        ['id', { kind: 'int64' as const }],
+      ]),
+      key: ['id'],
+      state: { 'o.updated_at': fullReadEntry(new Date('2024-01-01T00:00:00Z')) },
+      lookbackDays: 0,
+      keyPath: 'source.tables[0].cursor_field',
+      explicit: true,
+    };
+    const plan = planCursor(inp, fail) as CursorPlan;
+    expect(plan.start).toBeUndefined();
+    expect(cursorPredicate(plan, pgDialect)).toBe('q."updated_at" IS NOT NULL');
+    expect(cursorPredicate(plan, mysqlDialect)).toBe('q.`updated_at` IS NOT NULL');
+    // An original entry with a null last_value (no full_read mark) still means "no position".
+    const original = planCursor(
+      { ...inp, state: { 'o.updated_at': { last_value: null } } },
+      fail,
+    ) as CursorPlan;
+    expect(cursorPredicate(original, pgDialect)).toBeUndefined();
   });
 });

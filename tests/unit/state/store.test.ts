@@ -33,7 +33,12 @@ describe('StateStore', () => {
     expect(await store.read()).toEqual(ORIGINAL_LAYOUT);
     await store.write({ only: 1 });
     expect(await store.read()).toEqual({ only: 1 });
-    expect(readdirSync(path.dirname(p))).toEqual(['csv.employee.state.json']);
+    // The replaced file had the original's layout (no commit marker): it is kept once as a backup.
+    expect(readdirSync(path.dirname(p)).sort()).toEqual([
+      'csv.employee.state.json',
+      'csv.employee.state.json.original.bak',
+    ]);
+    expect(JSON.parse(readFileSync(`${p}.original.bak`, 'utf8'))).toEqual(ORIGINAL_LAYOUT);
   });
 
   it('concurrent writes leave one complete version and no temp files', async () => {
@@ -112,7 +117,7 @@ describe('reconcileState', () => {
   it('the committed state wins and is written back when the file differs', async () => {
     const p = statePath();
     const store = createStateStore(p);
-    await store.write({ 'file_a.csv': { last_modified: 'old' } });
+    await store.write({ 'file_a.csv': { last_modified: '2020-01-01T00:00:00' } });
     const committed = record(ORIGINAL_LAYOUT);
     const out = await reconcileState(await store.read(), committed, store);
     expect(out).toEqual(ORIGINAL_LAYOUT);
