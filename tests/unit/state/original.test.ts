@@ -43,8 +43,8 @@ describe('checkStateEntries', () => {
 
 describe('adoptOriginalFileKeys', () => {
   const files = [
-    { path: '/work/proj/data/a.csv', stateKey: 'file_/work/proj/data/a.csv' },
-    { path: '/work/proj/data/b.csv', stateKey: 'file_b-id' },
+    { path: '/srv/proj/data/a.csv', stateKey: 'file_/srv/proj/data/a.csv' },
+    { path: '/srv/proj/data/b.csv', stateKey: 'file_b-id' },
   ];
 
   it('renames a key written relative to the working directory to ours, and keeps the others', () => {
@@ -52,10 +52,10 @@ describe('adoptOriginalFileKeys', () => {
     const out = adoptOriginalFileKeys(
       { 'file_data/a.csv': entry, 'file_b-id': { last_modified: 1 }, 'file_other.csv': { last_modified: 2 } },
       files,
-      ['/work/proj'],
+      ['/srv/proj'],
     );
     expect(out).toEqual({
-      'file_/work/proj/data/a.csv': entry,
+      'file_/srv/proj/data/a.csv': entry,
       'file_b-id': { last_modified: 1 },
       'file_other.csv': { last_modified: 2 },
     });
@@ -64,9 +64,9 @@ describe('adoptOriginalFileKeys', () => {
   it('our own key wins over an original one for the same file', () => {
     const state = {
       'file_data/a.csv': { last_modified: 1 },
-      'file_/work/proj/data/a.csv': { last_modified: 2 },
+      'file_/srv/proj/data/a.csv': { last_modified: 2 },
     };
-    expect(adoptOriginalFileKeys(state, files, ['/work/proj'])).toEqual(state);
+    expect(adoptOriginalFileKeys(state, files, ['/srv/proj'])).toEqual(state);
   });
 });
 
