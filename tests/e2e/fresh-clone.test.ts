@@ -50,6 +50,10 @@ it('clone → npm ci → ./dativo run, as an unprivileged user', { timeout: 600_
     npm_config_prefer_offline: 'true',
     NO_COLOR: '1',
   };
+  // Native addons (better-sqlite3) build against the headers the machine's npm config names; the
+  // temporary HOME hides that config, so it is handed over (there is no network to fetch headers).
+  const nodedir = execFileSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).trim();
+  if (nodedir && nodedir !== 'undefined' && nodedir !== 'null') env.npm_config_nodedir = nodedir;
 
   const ci = asUser('npm', ['ci', '--no-audit', '--no-fund'], clone, env);
   expect(ci.status, `npm ci failed:\n${ci.stderr}`).toBe(0);

@@ -121,20 +121,6 @@ async function serve(
     },
   });
   const { scheduler } = service;
-  // The console beside the API, on its own port (browsers cannot send the API's bearer header).
-  const { serveConsole } = await import('../../console/serve.js');
-  const consoleServer =
-    history && opts.consolePort !== undefined
-      ? await serveConsole({
-          store: history,
-          logger,
-          scheduler,
-          host: opts.apiHost ?? runner.api.host,
-          port: Number(opts.consolePort),
-          ...(opts.consoleTokenFile ? { tokenFile: opts.consoleTokenFile } : {}),
-        })
-      : undefined;
-
   let signals = 0;
   let onSignal: (sig: NodeJS.Signals) => void = () => {};
   const stopped = new Promise<void>((resolve) => {
@@ -148,6 +134,21 @@ async function serve(
     process.on('SIGINT', onSignal);
     if (oneshot) void runAllOnce().then(() => service.stop(graceMs).then(resolve));
   });
+
+  // The console beside the API, on its own port (browsers cannot send the API's bearer header).
+  // Loaded only when asked for, and after the signal handlers are in place: a SIGTERM that arrives
+  // while it loads must get the grace period like any other.
+  const consoleServer =
+    history && opts.consolePort !== undefined
+      ? await (await import('../../console/serve.js')).serveConsole({
+          store: history,
+          logger,
+          scheduler,
+          host: opts.apiHost ?? runner.api.host,
+          port: Number(opts.consolePort),
+          ...(opts.consoleTokenFile ? { tokenFile: opts.consoleTokenFile } : {}),
+        })
+      : undefined;
 
   const triggered: RunRecord[] = [];
   async function runAllOnce(): Promise<void> {
