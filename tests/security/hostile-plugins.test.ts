@@ -360,8 +360,9 @@ describe('identity and version', () => {
       preparePlugin(pluginDir('reader-abi2', { abi: '2.0' }), { role: 'reader', logger }),
     );
     expect(err.code).toBe('PLUGIN_VERSION_INCOMPATIBLE');
+    // The ABI table refuses it from the manifest, before the module is read.
     expect(err.message).toMatch(
-      /module ABI version 2\.0 \(manifest says 2\.0\) is not compatible with this host's ABI 1\.1/,
+      /ABI 2\.0 is newer than this host's ABI 1\.1: upgrade Dativo \(this host runs ABI 1\.0, 1\.1\)/,
     );
     const err2 = await caught(() => preparePlugin(pluginDir('reader-abi2'), { role: 'reader', logger }));
     expect(err2.message).toMatch(/module ABI version 2\.0 \(manifest says 1\.0\)/);
