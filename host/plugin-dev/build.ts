@@ -18,6 +18,7 @@ import {
 import { REQUIRED_EXPORTS } from '../plugins/load.js';
 import { loadPluginManifest, MANIFEST_FILE, type PluginManifest } from '../plugins/manifest.js';
 import { checkModule, computeGrant } from '../plugins/policy.js';
+import { type BuildTimeCargo, buildTimeCargo } from './cargo-config.js';
 import { buildComponentPlugin } from './component-build.js';
 import { setManifestEntry } from './manifest-edit.js';
 import { findRustToolchain, type RustToolchain, WASM_TARGET } from './toolchain.js';
@@ -38,10 +39,11 @@ export interface BuildResult {
   ms: number;
 }
 
-function cargoEnv(tc: RustToolchain): NodeJS.ProcessEnv {
+function cargoEnv(tc: RustToolchain, cargo: BuildTimeCargo): NodeJS.ProcessEnv {
   return {
     ...process.env,
     RUSTC: tc.rustc,
+    CARGO_TARGET_DIR: cargo.targetDir,
     // -Zbuild-std on Debian's stable compiler (toolchain notes §3b).
     RUSTC_BOOTSTRAP: '1',
     PATH: `${path.dirname(tc.wasmLd)}${path.delimiter}${process.env.PATH ?? ''}`,
@@ -54,16 +56,25 @@ interface CargoPackage {
   manifest_path: string;
 }
 
-/** The crate's cdylib name and the target folder cargo will use (honouring .cargo/config.toml). */
-function cargoMetadata(tc: RustToolchain, dir: string): { lib: string; targetDir: string } {
+/** The crate's cdylib name. */
+function cargoLibName(tc: RustToolchain, cargo: BuildTimeCargo, dir: string): string {
   const manifestPath = path.join(dir, 'Cargo.toml');
-  let meta: { packages: CargoPackage[]; target_directory: string };
+  let meta: { packages: CargoPackage[] };
   try {
     meta = JSON.parse(
       execFileSync(
         tc.cargo,
-        ['metadata', '--format-version', '1', '--no-deps', '--offline', '--manifest-path', manifestPath],
-        { cwd: dir, env: cargoEnv(tc), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        [
+          'metadata',
+          '--format-version',
+          '1',
+          '--no-deps',
+          '--offline',
+          ...cargo.args,
+          '--manifest-path',
+          manifestPath,
+        ],
+        { cwd: dir, env: cargoEnv(tc, cargo), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
       ),
     );
   } catch (e) {
@@ -79,13 +90,19 @@ function cargoMetadata(tc: RustToolchain, dir: string): { lib: string; targetDir
       { location: { file: manifestPath } },
     );
   }
-  return { lib: lib.name.replace(/-/g, '_'), targetDir: meta.target_directory };
+  return lib.name.replace(/-/g, '_');
 }
 
-function runCargo(tc: RustToolchain, dir: string, onOutput?: (t: string) => void): Promise<void> {
+function runCargo(
+  tc: RustToolchain,
+  cargo: BuildTimeCargo,
+  dir: string,
+  onOutput?: (t: string) => void,
+): Promise<void> {
   const args = [
     'build',
     '--offline',
+    ...cargo.args,
     '--release',
     '--target',
     WASM_TARGET,
@@ -96,7 +113,7 @@ function runCargo(tc: RustToolchain, dir: string, onOutput?: (t: string) => void
   return new Promise((resolve, reject) => {
     const child = spawn(tc.cargo, args, {
       cwd: dir,
-      env: cargoEnv(tc),
+      env: cargoEnv(tc, cargo),
       stdio: ['ignore', 'inherit', onOutput ? 'pipe' : 'inherit'],
     });
     let tail = '';
@@ -137,9 +154,10 @@ export async function buildPlugin(opts: BuildOptions): Promise<BuildResult> {
   }
   const before = loadPluginManifest(dir, 'reader').manifest;
   const tc = opts.toolchain ?? findRustToolchain();
-  const { lib, targetDir } = cargoMetadata(tc, dir);
-  await runCargo(tc, dir, opts.onOutput);
-  const built = path.join(targetDir, WASM_TARGET, 'release', `${lib}.wasm`);
+  const cargo = buildTimeCargo(tc.vendorDir);
+  const lib = cargoLibName(tc, cargo, dir);
+  await runCargo(tc, cargo, dir, opts.onOutput);
+  const built = path.join(cargo.targetDir, WASM_TARGET, 'release', `${lib}.wasm`);
   if (!existsSync(built))
     throw new DativoError('PLUGIN_ERROR', `cargo reported success but ${built} is missing`);
   const bytes = new Uint8Array(readFileSync(built));

@@ -17,6 +17,7 @@ import { DativoError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { createExtismSink } from '../plugins/extism/sink.js';
 import { createExtismSource } from '../plugins/extism/source.js';
+import { grantInputFiles } from '../plugins/input-files.js';
 import { type PreparedPlugin, preparePlugin } from '../plugins/load.js';
 import { loadPluginManifest, type PluginManifest } from '../plugins/manifest.js';
 import { configFromSchema } from './config-gen.js';
@@ -35,6 +36,8 @@ export interface PluginTestOptions {
   batchSize?: number;
   /** Stop a reader after this many batches (default: read to the end). */
   maxBatches?: number;
+  /** Input files granted to a reader that requests `capabilities.files` (default: its job.yaml's). */
+  files?: string[];
   /** Rows generated for a writer (default 1000, in batches of batchSize). */
   rows?: number;
   secrets?: Record<string, string>;
@@ -49,6 +52,8 @@ export interface PluginTestReport {
   config: Record<string, unknown>;
   /** Contract the batches were checked against, relative to the plugin folder. */
   contract?: string;
+  /** The input files granted (logical names), for a reader that requests them. */
+  files?: string[];
   batches: number;
   rows: number;
   mismatch?: SchemaMismatch;
@@ -98,6 +103,23 @@ export async function streamContract(
   return { contract: await loadContract(file), rel: s.contract, stream: s.name };
 }
 
+/**
+ * The files a reader that requests `capabilities.files` reads in a test: the ones given, else the
+ * `source.files` of the plugin folder's `job.yaml` (what `plugin init` writes), so the scaffold
+ * tests as generated. Paths resolve against the plugin folder.
+ */
+export function testFilesFor(dir: string, given?: string[]): string[] {
+  if (given && given.length > 0) return given.map((f) => path.resolve(f));
+  const job = path.join(dir, 'job.yaml');
+  if (!existsSync(job)) return [];
+  const doc = parseYaml(readFileSync(job, 'utf8')) as { source?: { files?: unknown } } | null;
+  const files = Array.isArray(doc?.source?.files) ? doc.source.files : [];
+  return files
+    .map((f: unknown) => (typeof f === 'string' ? f : (f as { path?: unknown } | null)?.path))
+    .filter((f): f is string => typeof f === 'string')
+    .map((f) => path.resolve(dir, f));
+}
+
 function prepare(dir: string, manifest: PluginManifest, config: Record<string, unknown>): PreparedPlugin {
   return preparePlugin(dir, {
     role: manifest.role,
@@ -120,6 +142,10 @@ export async function testPlugin(opts: PluginTestOptions): Promise<PluginTestRep
   const { contract, rel, stream } = await streamContract(dir, manifest, opts.stream);
   const prepared = prepare(dir, manifest, config);
   const logger = opts.logger ?? silentLogger();
+  if (manifest.role === 'reader' && manifest.capabilities.files) {
+    const files = testFilesFor(dir, opts.files).map((p) => ({ path: p }));
+    prepared.grant.files = await grantInputFiles(manifest, files, logger);
+  }
   const secrets = staticSecrets(opts.secrets ?? {});
   const report: PluginTestReport = {
     plugin: manifest.name,
@@ -127,6 +153,7 @@ export async function testPlugin(opts: PluginTestOptions): Promise<PluginTestRep
     configFrom: from,
     config,
     ...(rel ? { contract: rel } : {}),
+    ...(prepared.grant.files ? { files: prepared.grant.files.map((f) => f.name) } : {}),
     batches: 0,
     rows: 0,
   };

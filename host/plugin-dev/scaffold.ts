@@ -1,16 +1,17 @@
 /**
  * `dativo plugin init --lang rust NAME`: a working reader in any folder, from
  * `plugin-pdk/templates/rust-reader`. The template is a member of the plugin workspace (so CI
- * builds it); the copy becomes its own workspace root with an absolute path to this Dativo's PDK,
- * the workspace's cargo config and profile, and a manifest awaiting its first build.
+ * builds it); the copy becomes its own workspace root that needs `dativo-pdk` by version (the
+ * Dativo that builds it supplies the path: no path of this machine in the copy), with the
+ * workspace's portable cargo config and profile, and a manifest awaiting its first build.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DativoError } from '../errors.js';
 import { MANIFEST_FILE, parseManifest } from '../plugins/manifest.js';
-import { pluginCargoConfig, workspaceProfiles } from './cargo-config.js';
+import { pdkVersionRequirement, pluginCargoConfig, workspaceProfiles } from './cargo-config.js';
 import { setManifestEntry, UNBUILT_SHA256 } from './manifest-edit.js';
-import { dativoRoot, pdkRustDir, templateDir } from './paths.js';
+import { dativoRoot, templateDir } from './paths.js';
 
 export const LANGUAGES = ['rust', 'ts'] as const;
 export type PluginLanguage = (typeof LANGUAGES)[number];
@@ -60,11 +61,12 @@ function copyTree(
   return files;
 }
 
-/** Cargo.toml: the plugin's names, the absolute PDK path, its own workspace, the shared profile. */
-function rewriteCargoToml(text: string, pkg: string, pdk: string, root: string): string {
+/** Cargo.toml: the plugin's names, the PDK by version, its own workspace, the shared profile. */
+function rewriteCargoToml(text: string, pkg: string, root: string): string {
   const withPdk = text.replace(
     /^dativo-pdk\s*=\s*\{[^}\n]*\}/m,
-    `dativo-pdk = { path = ${JSON.stringify(pdk)} }`,
+    '# `dativo plugin build` points this at the PDK of the Dativo that builds the plugin.\n' +
+      `dativo-pdk = ${JSON.stringify(pdkVersionRequirement(root))}`,
   );
   if (withPdk === text) throw fail('template Cargo.toml has no `dativo-pdk = { path = ... }` dependency');
   return (
@@ -110,9 +112,8 @@ export function initPlugin(opts: InitOptions): InitResult {
   }
   if (lang === 'ts') return initTsPlugin(name, template, dir);
   const crate = name.replace(/-/g, '_');
-  const pdk = pdkRustDir(root);
   const files = copyTree(template, dir, (rel, text) => {
-    if (rel === 'Cargo.toml') return rewriteCargoToml(text, name, pdk, root);
+    if (rel === 'Cargo.toml') return rewriteCargoToml(text, name, root);
     return text.split(TEMPLATE_PACKAGE).join(name).split(TEMPLATE_CRATE).join(crate);
   });
   mkdirSync(path.join(dir, '.cargo'), { recursive: true });

@@ -36,6 +36,8 @@ function missing(what: string): DativoError {
   return new DativoError(
     'TOOLCHAIN_MISSING',
     `the Rust → WebAssembly toolchain is not installed (${what}). Install it with:\n` +
+      // Without a fresh package index apt may offer an older rustc-web or none (it is in bookworm-security).
+      '  sudo apt-get update\n' +
       `  sudo apt-get install -y --no-install-recommends ${RUST_PACKAGES.join(' ')}\n` +
       '(Debian 12: the packages come from bookworm-security; rustup cannot build wasm offline). ' +
       'Or run scripts/build-rust-plugins.sh in a Dativo checkout, which installs them.',

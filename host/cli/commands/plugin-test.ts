@@ -10,6 +10,7 @@ interface TestFlags {
   batchSize: string;
   maxBatches?: string;
   rows: string;
+  file: string[];
   secret: string[];
   json?: boolean;
   verbose?: boolean;
@@ -48,6 +49,12 @@ export function pluginTestCommand(setExit: (code: number) => void): Command {
     .option('--max-batches <n>', 'stop a reader after n batches')
     .option('--rows <n>', 'generated rows sent to a writer', '1000')
     .option(
+      '--file <path>',
+      "an input file for a reader that requests capabilities.files (repeatable; default: DIR/job.yaml's source.files)",
+      (v, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option(
       '--secret <name=value>',
       'a secret granted for the test (repeatable)',
       (v, acc: string[]) => [...acc, v],
@@ -68,6 +75,7 @@ export function pluginTestCommand(setExit: (code: number) => void): Command {
           batchSize: int('--batch-size', flags.batchSize),
           ...(flags.maxBatches ? { maxBatches: int('--max-batches', flags.maxBatches) } : {}),
           rows: int('--rows', flags.rows),
+          files: flags.file,
           secrets: secretsOf(flags.secret),
           logger: createLogger({ level: flags.verbose ? 'debug' : 'warn' }),
           onBatch: ({ batch, rows }) => {
@@ -86,7 +94,8 @@ export function pluginTestCommand(setExit: (code: number) => void): Command {
           if (report.batches > SHOWN_BATCHES && !flags.verbose) printLine('…');
           const outputs = report.outputs?.map((o) => `${o.name} (${o.bytes} bytes)`).join(', ');
           printLine(
-            `ok ${report.plugin} (${report.role}): ${report.rows} rows in ${report.batches} batches match ${against}` +
+            `ok ${report.plugin} (${report.role}): ${report.rows} rows in ${report.batches} batches` +
+              `${report.files ? ` from ${report.files.join(', ') || 'no input files'}` : ''} match ${against}` +
               `${outputs !== undefined ? `; outputs: ${outputs || 'none'}` : ''}; config ${report.configFrom}`,
           );
         }

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pluginCargoConfig } from '../../../host/plugin-dev/cargo-config.js';
+import { buildTimeCargo, pluginCargoConfig } from '../../../host/plugin-dev/cargo-config.js';
+import { testFilesFor } from '../../../host/plugin-dev/harness.js';
 import { setManifestEntry, UNBUILT_SHA256 } from '../../../host/plugin-dev/manifest-edit.js';
 import { dativoRoot, pdkRustDir } from '../../../host/plugin-dev/paths.js';
 import { initPlugin } from '../../../host/plugin-dev/scaffold.js';
@@ -24,12 +25,20 @@ describe('plugin init', () => {
         'dativo-plugin.yaml',
         'contract.yaml',
         'job.yaml',
+        'data/sample.csv',
         '.cargo/config.toml',
       ]),
     );
     const cargo = readFileSync(path.join(dir, 'Cargo.toml'), 'utf8');
     expect(cargo).toContain('name = "my-api"');
-    expect(cargo).toContain(`dativo-pdk = { path = ${JSON.stringify(pdkRustDir())} }`);
+    // By version: `plugin build` supplies the path, so the folder can move.
+    expect(cargo).toMatch(/^dativo-pdk = "0\.1"$/m);
+    // No path of this machine in what a plugin repository commits.
+    for (const rel of ['Cargo.toml', '.cargo/config.toml', 'job.yaml', 'dativo-plugin.yaml']) {
+      const text = readFileSync(path.join(dir, rel), 'utf8');
+      expect(text, rel).not.toContain(dativoRoot());
+      expect(text, rel).not.toMatch(/(^|[\s"'=])\/(usr|work|home|tmp|root)\//m);
+    }
     expect(cargo).toMatch(/^\[workspace\]$/m);
     expect(cargo).toMatch(/^\[profile\.release\]$/m);
     expect(cargo).not.toContain('rust-reader-template');
@@ -67,12 +76,44 @@ describe('plugin init', () => {
 });
 
 describe('the cargo config of a scaffolded plugin', () => {
-  it("is the workspace's, with the shared target folder made absolute", () => {
-    const text = pluginCargoConfig(dativoRoot(), '/shared/target');
-    expect(text).toContain('target-dir = "/shared/target"');
+  it("is the workspace's portable half: no target folder, compiler or source paths", () => {
+    const text = pluginCargoConfig(dativoRoot());
     expect(text).toContain('build-std = ["std", "panic_abort"]');
-    expect(text).toContain('replace-with = "debian-std-vendor"');
+    expect(text).toContain('target = "wasm32-unknown-unknown"');
     expect(text).toMatch(/rustflags = \["-C", "link-arg=--max-memory=\d+"\]/);
+    expect(text).toMatch(/^offline = true$/m);
+    expect(text).not.toMatch(/^\s*(target-dir|rustc|directory|replace-with)\s*=/m);
+    expect(text).not.toContain('[source.');
+  });
+
+  it('gets the machine-dependent half from plugin build: vendor source, PDK patch, shared target', () => {
+    const prev = process.env.DATIVO_RUST_TARGET_DIR;
+    process.env.DATIVO_RUST_TARGET_DIR = path.join(tmp, 'shared-target');
+    try {
+      const cargo = buildTimeCargo('/opt/rust/vendor', dativoRoot());
+      expect(cargo.targetDir).toBe(path.join(tmp, 'shared-target'));
+      expect(cargo.args).toEqual([
+        '--config',
+        'source.crates-io.replace-with="debian-std-vendor"',
+        '--config',
+        'source.debian-std-vendor.directory="/opt/rust/vendor"',
+        '--config',
+        `patch.crates-io.dativo-pdk.path=${JSON.stringify(pdkRustDir())}`,
+      ]);
+    } finally {
+      if (prev === undefined) delete process.env.DATIVO_RUST_TARGET_DIR;
+      else process.env.DATIVO_RUST_TARGET_DIR = prev;
+    }
+  });
+});
+
+describe('plugin test input files', () => {
+  it("are the given ones, else job.yaml's source.files, resolved against the plugin folder", () => {
+    const dir = path.join(tmp, 'files');
+    initPlugin({ name: 'files-reader', dir });
+    expect(testFilesFor(dir)).toEqual([path.join(dir, 'data/sample.csv')]);
+    expect(testFilesFor(dir, ['x.csv'])).toEqual([path.resolve('x.csv')]);
+    expect(testFilesFor(path.join(tmp, 'no-such-folder'))).toEqual([]);
   });
 });
 
@@ -97,7 +138,7 @@ describe('manifest edits', () => {
 describe('the toolchain check', () => {
   it('names the Debian packages to install', () => {
     expect(() => findRustToolchain({ DATIVO_RUSTC: path.join(tmp, 'none') })).toThrow(
-      /not installed \(no .*none\)\. Install it with:\n {2}sudo apt-get install -y --no-install-recommends rustc-web cargo-web rust-web-src lld/,
+      /not installed \(no .*none\)\. Install it with:\n {2}sudo apt-get update\n {2}sudo apt-get install -y --no-install-recommends rustc-web cargo-web rust-web-src lld/,
     );
   });
 });

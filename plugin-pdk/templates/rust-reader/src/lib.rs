@@ -1,38 +1,100 @@
-//! A Dativo reader plugin: emits `rows` generated records in batches, and remembers the last id
-//! it emitted as incremental state, so the next run continues where this one stopped.
+//! A Dativo reader plugin: reads the CSV files the job lists under `source.files` (through the
+//! host's read-only file capability: logical names, never host paths), types each column, and
+//! remembers the largest id it emitted as incremental state, so the next run emits only newer rows.
 //!
-//! Replace `make_batch` with your own source (an HTTP API through `host::http_request`, a
-//! format you parse from a granted secret's URL, …). The batch's columns must match the
-//! contract named in `dativo-plugin.yaml` (`dativo plugin test` checks that).
+//! It parses plain CSV (no quoted fields) to stay short: `plugins/csv-reader` in the Dativo
+//! repository is a complete CSV reader. Replace `parse_file` with your own source (an HTTP API
+//! through `host::http_request`, another format, …). The batch's columns must match the contract
+//! named in `dativo-plugin.yaml` (`dativo plugin test` checks that).
 
 use dativo_pdk::arrow::{Column, DataType, Field, RecordBatch};
 use dativo_pdk::{host, Error, OpenParams, Reader, Result};
 
-pub struct Plugin {
-    /// Next id to emit.
-    next: i64,
-    /// Last id to emit (inclusive).
-    last: i64,
-    batch_size: usize,
-    prefix: String,
+/// One record of the contract (`contract.yaml`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub id: i64,
+    pub name: String,
+    pub score: Option<f64>,
+    pub active: Option<bool>,
 }
 
-/// The batch of ids `first..first+n`. A pure function: easy to reason about and to test.
-pub fn make_batch(first: i64, n: usize, prefix: &str) -> Result<RecordBatch> {
-    let mut id = Column::with_capacity(DataType::Int64, n);
-    let mut name = Column::with_capacity(DataType::Utf8, n);
-    let mut score = Column::with_capacity(DataType::Float64, n);
-    let mut active = Column::with_capacity(DataType::Bool, n);
-    for k in first..first + n as i64 {
-        id.push_i64(k);
-        name.push_str(&format!("{prefix}-{k}"));
-        // Optional columns may hold nulls: every 10th score is unknown.
-        if k % 10 == 0 {
-            score.push_null();
-        } else {
-            score.push_f64(k as f64 * 0.5);
+pub struct Plugin {
+    rows: Vec<Row>,
+    next: usize,
+    batch_size: usize,
+    /// Largest id emitted so far (this run or an earlier one).
+    last_id: i64,
+}
+
+const COLUMNS: [&str; 4] = ["id", "name", "score", "active"];
+
+/// The rows of one CSV text. Errors name the file, the line and the column. A pure function: easy
+/// to reason about and to test.
+pub fn parse_file(file: &str, text: &str, delimiter: char) -> Result<Vec<Row>> {
+    let mut lines = text.split('\n').enumerate().map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)));
+    let header: Vec<&str> = match lines.next() {
+        Some((_, h)) if !h.is_empty() => h.split(delimiter).map(str::trim).collect(),
+        _ => return Ok(Vec::new()),
+    };
+    let mut at = [0usize; 4];
+    for (k, name) in COLUMNS.iter().enumerate() {
+        at[k] = header.iter().position(|h| h == name).ok_or_else(|| {
+            Error::bad_input(format!("{file} line 1: no column \"{name}\" in the header ({})", header.join(",")))
+        })?;
+    }
+    let mut rows = Vec::new();
+    for (line, text) in lines.filter(|(_, l)| !l.is_empty()) {
+        let fields: Vec<&str> = text.split(delimiter).collect();
+        if fields.len() != header.len() {
+            return Err(Error::bad_input(format!(
+                "{file} line {line}: {} fields, the header has {}",
+                fields.len(),
+                header.len()
+            )));
         }
-        active.push_bool(k % 2 == 1);
+        let bad = |col: &str, value: &str, want: &str| {
+            Error::bad_input(format!("{file} line {line}, column {col}: \"{value}\" is not {want}"))
+        };
+        let (id, name, score, active) = (fields[at[0]], fields[at[1]], fields[at[2]], fields[at[3]]);
+        rows.push(Row {
+            id: id.parse().map_err(|_| bad("id", id, "an integer"))?,
+            name: name.to_string(),
+            score: if score.is_empty() { None } else { Some(score.parse().map_err(|_| bad("score", score, "a number"))?) },
+            active: match active {
+                "" => None,
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => return Err(bad("active", active, "true or false")),
+            },
+        });
+    }
+    Ok(rows)
+}
+
+/// The whole granted file `name`, as text.
+fn read_text(name: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    while host::input_read_append(name, bytes.len() as u64, &mut bytes, 1 << 20)? > 0 {}
+    String::from_utf8(bytes).map_err(|e| Error::bad_input(format!("{name}: not UTF-8 ({e})")))
+}
+
+fn make_batch(rows: &[Row]) -> Result<RecordBatch> {
+    let mut id = Column::with_capacity(DataType::Int64, rows.len());
+    let mut name = Column::with_capacity(DataType::Utf8, rows.len());
+    let mut score = Column::with_capacity(DataType::Float64, rows.len());
+    let mut active = Column::with_capacity(DataType::Bool, rows.len());
+    for r in rows {
+        id.push_i64(r.id);
+        name.push_str(&r.name);
+        match r.score {
+            Some(s) => score.push_f64(s),
+            None => score.push_null(),
+        }
+        match r.active {
+            Some(a) => active.push_bool(a),
+            None => active.push_null(),
+        }
     }
     RecordBatch::new(
         vec![
@@ -48,30 +110,43 @@ pub fn make_batch(first: i64, n: usize, prefix: &str) -> Result<RecordBatch> {
 impl Reader for Plugin {
     fn open(params: OpenParams) -> Result<Self> {
         let config = host::config()?;
-        let rows = config.at("rows").as_i64().unwrap_or(1000);
-        if rows < 0 {
-            return Err(Error::config(format!("rows must be 0 or more, not {rows}")));
-        }
-        let prefix = config.at("prefix").as_str().unwrap_or("row").to_string();
-        // Incremental: continue after the last id a committed run emitted.
-        let done = match host::state_get("last_id")? {
-            Some(v) => v.parse::<i64>().map_err(|_| Error::bad_input(format!("state last_id is not a number: {v}")))?,
-            None => 0,
+        let delimiter = config.at("delimiter").as_str().unwrap_or(",");
+        let mut chars = delimiter.chars();
+        let delimiter = match (chars.next(), chars.next()) {
+            (Some(c), None) => c,
+            _ => return Err(Error::config(format!("delimiter must be one character, not \"{delimiter}\""))),
         };
+        let files = host::input_list()?;
+        if files.is_empty() {
+            return Err(Error::config(
+                "no input files: list the CSV files under source.files in the job (`dativo plugin test` reads job.yaml's, or --file)",
+            ));
+        }
+        // Incremental: only rows with an id above the largest a committed run emitted.
+        let last_id = match host::state_get("last_id")? {
+            Some(v) => v.parse::<i64>().map_err(|_| Error::bad_input(format!("state last_id is not a number: {v}")))?,
+            None => i64::MIN,
+        };
+        let mut rows = Vec::new();
+        for f in &files {
+            rows.extend(parse_file(&f.name, &read_text(&f.name)?, delimiter)?.into_iter().filter(|r| r.id > last_id));
+        }
+        host::log_info(&format!("{} new rows in {} file(s)", rows.len(), files.len()));
         let batch_size = if params.batch_size == 0 { 1000 } else { params.batch_size as usize };
-        host::log_info(&format!("generating ids {} to {}", done + 1, done + rows));
-        Ok(Plugin { next: done + 1, last: done + rows, batch_size, prefix })
+        Ok(Plugin { rows, next: 0, batch_size, last_id })
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        if self.next > self.last {
+        if self.next >= self.rows.len() {
             return Ok(None);
         }
-        let n = ((self.last - self.next + 1) as usize).min(self.batch_size);
-        let batch = make_batch(self.next, n, &self.prefix)?;
-        self.next += n as i64;
+        let end = (self.next + self.batch_size).min(self.rows.len());
+        let slice = &self.rows[self.next..end];
+        let batch = make_batch(slice)?;
+        self.next = end;
+        self.last_id = slice.iter().map(|r| r.id).fold(self.last_id, i64::max);
         // The host commits this state together with the batch's rows, never before.
-        host::state_set("last_id", &(self.next - 1).to_string())?;
+        host::state_set("last_id", &self.last_id.to_string())?;
         Ok(Some(batch))
     }
 }
