@@ -14,7 +14,7 @@ BUSYBOX="${BUSYBOX:-/bin/busybox}"
 say() { printf '[build-test-connectors] %s\n' "$*" >&2; }
 
 docker info >/dev/null 2>&1 || { say "no Docker engine; run scripts/services/start-docker.sh"; exit 1; }
-[ -x "$BUSYBOX" ] || { say "$BUSYBOX missing (apt-get install busybox-static)"; exit 1; }
+[ -x "$BUSYBOX" ] || { say "$BUSYBOX missing (apt-get update && apt-get install busybox-static)"; exit 1; }
 "$BUSYBOX" --list | grep -x awk >/dev/null || { say "$BUSYBOX has no awk applet"; exit 1; }
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }

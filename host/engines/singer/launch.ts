@@ -78,7 +78,7 @@ export async function startTap(opts: SingerOptions, start: StartOptions): Promis
     throw new DativoError(
       'ENGINE_UNAVAILABLE',
       'singer: bubblewrap (bwrap) is not installed, and local taps run inside it; install it ' +
-        '(apt-get install bubblewrap, or scripts/services/start-bwrap.sh), or set ' +
+        '(sudo apt-get update && sudo apt-get install bubblewrap, or scripts/services/start-bwrap.sh), or set ' +
         'source.engine.options.singer.unsandboxed: true to run the tap without a sandbox',
     );
   const args = bwrapArgs({
