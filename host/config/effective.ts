@@ -90,11 +90,33 @@ export function mergeSource(recipe: RecipeData, job: SourceBlock, engine: string
   return merged;
 }
 
+/**
+ * An Iceberg target whose warehouse is a local folder (`warehouse: some/dir`, or
+ * `connection.path`) with no REST catalog and no S3 connection of its own never touches S3.
+ */
+function localIcebergWarehouse(recipe: RecipeData, job: TargetBlock): boolean {
+  if (recipe.type !== 'iceberg') return false;
+  const conn: Record<string, unknown> = isPlainObject(job.connection) ? job.connection : {};
+  if (conn.nessie || conn.rest || conn.s3) return false;
+  const warehouse = job.warehouse ?? conn.warehouse;
+  if (typeof warehouse === 'string') return !/^s3[an]?:\/\//.test(warehouse);
+  return typeof conn.path === 'string';
+}
+
+/** The recipe's connection template, without the S3 part a local Iceberg warehouse never uses. */
+function targetConnectionTemplate(recipe: RecipeData, job: TargetBlock): unknown {
+  const template = recipe.connection_template;
+  if (!isPlainObject(template) || !localIcebergWarehouse(recipe, job)) return template;
+  // Its `${S3_ENDPOINT}`, `${AWS_ACCESS_KEY_ID}`… would make every local run demand S3 variables.
+  const { s3: _unused, ...rest } = template;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
 /** Effective `target` block (before interpolation). */
 export function mergeTarget(recipe: RecipeData, job: TargetBlock, engine: string): Record<string, unknown> {
   const base = defined({
     engine: recipe.default_engine,
-    connection: recipe.connection_template,
+    connection: targetConnectionTemplate(recipe, job),
     catalog: recipe.catalog,
     file_format: recipe.file_format,
     partitioning: recipe.partitioning_default,
