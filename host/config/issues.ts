@@ -8,12 +8,25 @@ import { formatKeyPath, type KeyPath, type YamlSource } from './yaml-source.js';
 
 type Issue = z.core.$ZodIssue;
 
+interface IssueOptions {
+  prefix?: KeyPath;
+  what: string;
+  code?: ErrorCode;
+  /** The keys valid at the top level, when no schema is given to look them up in. */
+  knownKeys?: readonly string[];
+  /**
+   * The schema the issues came from: an unknown key at any depth is then matched against the keys
+   * valid beside it ("did you mean"). Without it only top-level keys get a hint.
+   */
+  schema?: z.ZodType;
+}
+
 /** Validate `data` (found at `prefix` inside `src`); return the parsed value or throw every problem at once. */
 export function parseWithPositions<T extends z.ZodType>(
   schema: T,
   data: unknown,
   src: YamlSource,
-  opts: { prefix?: KeyPath; what: string; code?: ErrorCode; knownKeys?: readonly string[] },
+  opts: IssueOptions,
 ): z.output<T> {
   const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
@@ -21,11 +34,7 @@ export function parseWithPositions<T extends z.ZodType>(
   throw errors.length === 1 ? errors[0] : new DativoErrors(errors);
 }
 
-export function issuesToErrors(
-  issues: readonly Issue[],
-  src: YamlSource,
-  opts: { prefix?: KeyPath; what: string; code?: ErrorCode; knownKeys?: readonly string[] },
-): DativoError[] {
+export function issuesToErrors(issues: readonly Issue[], src: YamlSource, opts: IssueOptions): DativoError[] {
   const prefix = opts.prefix ?? [];
   const code = opts.code ?? 'CONFIG_INVALID';
   const out: DativoError[] = [];
@@ -34,7 +43,13 @@ export function issuesToErrors(
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const p = [...base, key];
-        const hint = base.length === prefix.length ? suggest(key, opts.knownKeys ?? []) : '';
+        const known =
+          issue.path.length === 0 && opts.knownKeys
+            ? opts.knownKeys
+            : opts.schema
+              ? keysAt(opts.schema, issue.path as KeyPath)
+              : [];
+        const hint = suggest(key, known);
         out.push(err(code, src, p, `unknown key "${key}" in ${opts.what}${hint}`));
       }
       continue;
@@ -102,6 +117,49 @@ export function nearest(word: string, known: readonly string[]): { best?: string
     }
   }
   return best === undefined ? { dist } : { best, dist };
+}
+
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, unknown>;
+  innerType?: unknown;
+  in?: unknown;
+  element?: unknown;
+  options?: unknown[];
+}
+
+const defOf = (s: unknown): SchemaDef | undefined =>
+  (s as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def;
+
+/**
+ * The keys the object schema(s) at `path` inside `schema` accept: the siblings an unknown key at
+ * that depth is compared with. Walks zod's own definitions (wrappers, unions, arrays, objects).
+ */
+export function keysAt(schema: unknown, path: KeyPath): string[] {
+  const d = defOf(schema);
+  if (!d) return [];
+  const [head, ...rest] = path;
+  switch (d.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'nonoptional':
+    case 'readonly':
+    case 'catch':
+      return keysAt(d.innerType, path);
+    case 'pipe':
+      return keysAt(d.in, path);
+    case 'union':
+      return [...new Set((d.options ?? []).flatMap((o) => keysAt(o, path)))];
+    case 'object':
+      if (head === undefined) return Object.keys(d.shape ?? {});
+      return typeof head === 'string' && d.shape && head in d.shape ? keysAt(d.shape[head], rest) : [];
+    case 'array':
+      return typeof head === 'number' ? keysAt(d.element, rest) : [];
+    default:
+      return [];
+  }
 }
 
 /** " (did you mean X?)" for a likely typo of a known key. */

@@ -133,6 +133,34 @@ export const sourceSchema = z.looseObject({
   incremental: incrementalSchema.nullable().optional(),
 });
 
+/**
+ * Every key the S3 settings are read under (sinks/s3/connection.ts, with its aliases), for the
+ * nested `target.connection.s3` / `.minio` maps: a misspelt key there is an error naming the
+ * nearest one, not a silently ignored setting. Values are checked where they are read.
+ */
+export const S3_CONNECTION_KEYS = [
+  'bucket',
+  'prefix',
+  'region',
+  'endpoint',
+  'endpoint_url',
+  'secure',
+  'use_ssl',
+  'path_style_access',
+  'force_path_style',
+  'path_style',
+  'access_key_id',
+  'access_key',
+  'aws_access_key_id',
+  'secret_access_key',
+  'secret_key',
+  'aws_secret_access_key',
+  'session_token',
+  'aws_session_token',
+] as const;
+
+const s3Map = z.strictObject(Object.fromEntries(S3_CONNECTION_KEYS.map((k) => [k, z.unknown().optional()])));
+
 export const FILE_FORMATS = ['parquet', 'iceberg', 'delta', 'csv', 'json', 'markdown_kv'] as const;
 export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'none'] as const;
 
@@ -142,8 +170,8 @@ export const targetSchema = z.looseObject({
   file_format: z.enum(FILE_FORMATS).optional(),
   connection: z
     .looseObject({
-      s3: anyMap.optional(),
-      minio: anyMap.optional(),
+      s3: s3Map.optional(),
+      minio: s3Map.optional(),
       nessie: z.looseObject({ uri: str.optional() }).optional(),
       path: nonEmpty.optional(),
     })

@@ -23,7 +23,7 @@ import {
 } from './interpolate.js';
 import { parseWithPositions } from './issues.js';
 import { buildPlugin, buildSandbox, finopsOf, loggingOf, retryOf } from './job-parts.js';
-import { JOB_TOP_LEVEL_KEYS, type JobFile, jobSchema } from './job-schema.js';
+import { type JobFile, jobSchema } from './job-schema.js';
 import { isPlainObject } from './merge.js';
 import { locateEffective, type Origins } from './origin.js';
 import { type PathBase, resolveEntryPoint, resolvePath, resolveRecipePath } from './paths.js';
@@ -84,7 +84,7 @@ export async function loadJob(file: string, opts: LoadOptions = {}): Promise<Res
   const jobSrc = await loadYamlFile(path.resolve(cwd, file));
   const job: JobFile = parseWithPositions(jobSchema, jobSrc.data, jobSrc, {
     what: 'a job',
-    knownKeys: JOB_TOP_LEVEL_KEYS,
+    schema: jobSchema,
   });
   const base: PathBase = { cwd, jobDir: path.dirname(jobSrc.file) };
   const origins: Origins = { job: jobSrc };

@@ -9,6 +9,7 @@ import type { ResolvedJob, ResolvedSource, ResolvedTarget } from '../config/type
 import type { Logger } from '../observability/logger.js';
 import type { IcebergTarget } from '../sinks/iceberg/target.js';
 import type { Sink } from '../sinks/sink.js';
+import type { ObjectStore } from '../sinks/store/object-store.js';
 import type { CheckResult, Source } from '../sources/source.js';
 
 export interface SourceCapabilities {
@@ -70,7 +71,15 @@ export interface SinkAdapter extends AdapterRow<'sink', SinkCapabilities> {
   check(job: ResolvedJob): Promise<CheckResult>;
   /** Table targets only: the catalog, table and storage a job writes, for maintenance commands. */
   openTable?(job: ResolvedJob): Promise<IcebergTarget>;
+  /**
+   * File targets only (local, s3, minio): the store under the job's target, where a writer
+   * plugin's outputs are staged and committed by the same protocol as Parquet files.
+   */
+  openStore?(job: ResolvedJob): Promise<TargetStore>;
 }
+
+/** A target's object store; `close` releases its sockets once the run is over. */
+export type TargetStore = ObjectStore & { close?(): void };
 
 export type Adapter = SourceAdapter | SinkAdapter;
 

@@ -53,7 +53,20 @@ function objectStoreSink(name: 's3' | 'minio'): SinkAdapter {
     async check(job) {
       return (await import('../sinks/s3/index.js')).checkS3Target(job);
     },
+    async openStore(job) {
+      return (await import('../sinks/s3/index.js')).openS3TargetStore(job);
+    },
   };
+}
+
+/**
+ * The file target (local, s3, minio) a writer plugin's outputs are committed to: the row its
+ * `target.type` selects. resolveSink refuses every other target before a run starts.
+ */
+function outputTargetOf(job: ResolvedJob): SinkAdapter & Required<Pick<SinkAdapter, 'openStore'>> {
+  const row = SINK_ADAPTERS.find((a) => a.selectedBy === 'connector' && a.name === job.target.type);
+  if (!row?.openStore) throw new Error(`no file target "${job.target.type}" for a writer plugin`);
+  return row as SinkAdapter & Required<Pick<SinkAdapter, 'openStore'>>;
 }
 
 export const SINK_ADAPTERS: readonly SinkAdapter[] = [
@@ -68,6 +81,13 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     },
     location: async (job) => localPath(job),
     check: checkLocalTarget,
+    async openStore(job) {
+      const [{ createLocalStore }, { localTargetRoot }] = await Promise.all([
+        import('../sinks/store/local.js'),
+        import('../sinks/local/index.js'),
+      ]);
+      return createLocalStore(localTargetRoot(job));
+    },
   },
   objectStoreSink('s3'),
   objectStoreSink('minio'),
@@ -89,21 +109,19 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     },
   },
   {
-    // The plugin writes bytes; the host publishes them under the target's folder, atomically.
+    // The plugin writes bytes; the host stages and commits them on the job's file target (local,
+    // s3, minio) with the protocol every sink uses.
     name: 'extism',
     kind: 'sink',
     selectedBy: 'plugin',
     configSchema: passThrough,
     capabilities: { check: true, tables: false, fullRefresh: false },
     async open({ job, runId, logger }) {
-      const [plugins, { createPluginOutputSink }, { createLocalStore }, { localTargetRoot }, tracing] =
-        await Promise.all([
-          import('../plugins/index.js'),
-          import('../sinks/plugin-outputs.js'),
-          import('../sinks/store/local.js'),
-          import('../sinks/local/index.js'),
-          import('../observability/tracing.js'),
-        ]);
+      const [plugins, { createPluginOutputSink }, tracing] = await Promise.all([
+        import('../plugins/index.js'),
+        import('../sinks/plugin-outputs.js'),
+        import('../observability/tracing.js'),
+      ]);
       const plugin = await plugins.createPluginSink(
         job,
         undefined,
@@ -113,11 +131,11 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
       const c = job.contract;
       return createPluginOutputSink({
         plugin,
-        store: createLocalStore(localTargetRoot(job)),
+        store: await outputTargetOf(job).openStore(job),
         layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name },
       });
     },
-    location: async (job) => localPath(job),
-    check: checkLocalTarget,
+    location: (job) => outputTargetOf(job).location(job),
+    check: (job) => outputTargetOf(job).check(job),
   },
 ];

@@ -24,21 +24,33 @@ const HOST_ONLY: readonly (readonly string[])[] = [
   ['incremental', 'state_path'],
 ];
 
-function hostOnly(keyPath: readonly (string | number)[]): boolean {
+export type PluginRole = 'reader' | 'writer';
+
+/**
+ * A writer's `target.connection` is where the host commits its outputs (a folder, a bucket and its
+ * credentials): the host's business entirely, never the plugin's config.
+ */
+const HOST_ONLY_FOR_WRITERS: readonly (readonly string[])[] = [['connection']];
+
+function hostOnly(keyPath: readonly (string | number)[], role: PluginRole): boolean {
   if (keyPath.some((k) => typeof k === 'string' && isCredentialKey(k))) return true;
-  return HOST_ONLY.some((p) => p.every((k, i) => keyPath[i] === k));
+  const rules = role === 'writer' ? [...HOST_ONLY, ...HOST_ONLY_FOR_WRITERS] : HOST_ONLY;
+  return rules.some((p) => p.every((k, i) => keyPath[i] === k));
 }
 
 /**
  * The config a plugin sees: the job's source (or target) block without credentials and host-only
  * values, since a plugin gets secrets only through `secret_get` and only those granted to it.
  */
-export function pluginConfigFrom(block: Record<string, unknown>): Record<string, unknown> {
+export function pluginConfigFrom(
+  block: Record<string, unknown>,
+  role: PluginRole = 'reader',
+): Record<string, unknown> {
   const strip = (v: unknown, at: (string | number)[]): unknown => {
     if (Array.isArray(v)) return v.map((x, i) => strip(x, [...at, i]));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) if (!hostOnly([...at, k])) out[k] = strip(x, [...at, k]);
+      for (const [k, x] of Object.entries(v)) if (!hostOnly([...at, k], role)) out[k] = strip(x, [...at, k]);
       return out;
     }
     return v;
@@ -57,12 +69,14 @@ function formatPath(keyPath: readonly (string | number)[]): string {
  */
 export function checkConfigReferences(
   job: Pick<ResolvedJob, 'references' | 'locate'>,
-  role: 'reader' | 'writer',
+  role: PluginRole,
   grant: Grant,
   logger?: Logger,
 ): void {
   const block = role === 'reader' ? 'source' : 'target';
-  const seen = (job.references ?? []).filter((r) => r.keyPath[0] === block && !hostOnly(r.keyPath.slice(1)));
+  const seen = (job.references ?? []).filter(
+    (r) => r.keyPath[0] === block && !hostOnly(r.keyPath.slice(1), role),
+  );
   const configSecrets = new Set<string>();
   const configEnv = new Set<string>();
   for (const r of seen) {

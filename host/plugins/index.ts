@@ -103,7 +103,7 @@ export async function createPluginSink(
     role: 'writer',
     allow,
     sandbox: job.sandbox,
-    config: pluginConfigFrom(job.target.config),
+    config: pluginConfigFrom(job.target.config, 'writer'),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   checkConfigReferences(job, 'writer', prepared.grant, opts.logger);

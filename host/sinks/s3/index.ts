@@ -93,6 +93,14 @@ export function createS3Sink(job: S3SinkJob, settings: S3SinkSettings): S3Sink {
 }
 
 /**
+ * The bucket/prefix of an s3/minio target as a store, for sinks that stage and commit their own
+ * files there (a writer plugin's outputs). The caller closes it when the run is over.
+ */
+export function openS3TargetStore(job: S3SinkJob, env?: Record<string, string | undefined>): S3ObjectStore {
+  return createS3Store({ maxAttempts: S3_SINK_MAX_ATTEMPTS, ...s3TargetOptions(job, env).store });
+}
+
+/**
  * `dativo check` for s3/minio: the bucket exists and the credentials may list, write and delete
  * under the prefix. Writes (and removes) one tiny probe object under `<prefix>/_dativo/check/`,
  * never data. Fails fast (2 attempts per request).

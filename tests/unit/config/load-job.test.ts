@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadJob } from '../../../host/config/load-job.js';
 import { staticSecrets } from '../../../host/config/secret-lookup.js';
 import { masker } from '../../../host/secrets/masker.js';
-import { catchErr, PERSON_CONTRACT, REPO, tempTree } from './helpers.js';
+import { catchErr, ORIGINAL_ENV, PERSON_CONTRACT, REPO, tempTree } from './helpers.js';
 
 const HEAD = `tenant_id: acme
 source_connector_path: connectors/csv.yaml
@@ -325,5 +325,45 @@ describe('credentials from the recipe', () => {
     expect(masker.mask('x csecret-5678 y')).toBe('x *** y');
     // Only the source gets them.
     expect(JSON.stringify(withFile.target)).not.toContain('csecret-5678');
+  });
+});
+
+describe('unknown keys at any depth', () => {
+  const S3_HEAD = HEAD.replace('connectors/local.yaml', 'connectors/s3.yaml');
+
+  it('a misspelt key in target.connection.s3 is an error at its line and column, naming the nearest key', async () => {
+    const text = `${S3_HEAD}${FILES}target:\n  connection:\n    s3:\n      bukcet: my-bucket\n      region: eu-west-1\n`;
+    const { file } = await job(text);
+    const { first, all } = await catchErr(() => loadJob(file, { env: {} }));
+    expect(all).toHaveLength(1);
+    expect(first.code).toBe('CONFIG_INVALID');
+    expect(first.message).toBe('unknown key "bukcet" in a job (did you mean "bucket"?)');
+    expect(first.location).toMatchObject({
+      file,
+      line: 12,
+      column: 7,
+      keyPath: 'target.connection.s3.bukcet',
+    });
+  });
+
+  it('the same for source.incremental, and several at once in file order', async () => {
+    const text = `${HEAD}${FILES}  incremental:\n    stratgy: file_modified_time\ntarget:\n  connection:\n    minio:\n      endpont: http://x\n`;
+    const { file } = await job(text);
+    const { all } = await catchErr(() => loadJob(file, { env: {} }));
+    expect(all.map((e) => [e.location?.line, e.location?.column, e.message])).toEqual([
+      [10, 5, 'unknown key "stratgy" in a job (did you mean "strategy"?)'],
+      [14, 7, 'unknown key "endpont" in a job (did you mean "endpoint"?)'],
+    ]);
+  });
+
+  it('no hint when nothing valid is near; every key the S3 connection reads still loads', async () => {
+    const far = await job(`${S3_HEAD}${FILES}target:\n  connection:\n    s3:\n      colour: blue\n`);
+    const { first } = await catchErr(() => loadJob(far.file, { env: {} }));
+    expect(first.message).toBe('unknown key "colour" in a job');
+    const ok = await job(
+      `${S3_HEAD}${FILES}target:\n  connection:\n    s3:\n      bucket: b\n      endpoint_url: http://x\n      use_ssl: false\n      force_path_style: true\n      aws_access_key_id: k\n      aws_secret_access_key: s\n      aws_session_token: t\n`,
+    );
+    const j = await loadJob(ok.file, { env: ORIGINAL_ENV });
+    expect(j.target.connection.s3).toMatchObject({ bucket: 'b', force_path_style: true });
   });
 });

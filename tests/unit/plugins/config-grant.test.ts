@@ -31,6 +31,15 @@ describe('pluginConfigFrom', () => {
       nested: [{ keep: 1 }],
     });
   });
+
+  it("drops a writer's whole target.connection: the host commits its outputs there", () => {
+    const target = {
+      connection: { bucket: 'b', prefix: 'p', endpoint: 'http://s3', s3: { region: 'eu' } },
+      output: 'orders.jsonl',
+    };
+    expect(pluginConfigFrom(target, 'writer')).toEqual({ output: 'orders.jsonl' });
+    expect(pluginConfigFrom(target, 'reader')).toEqual(target);
+  });
 });
 
 describe('checkConfigReferences', () => {
@@ -75,6 +84,19 @@ describe('checkConfigReferences', () => {
           { keyPath: ['target', 'connection', 'path'], kind: 'env', name: 'OUT_DIR' },
         ]),
         'reader',
+        grant,
+      ),
+    ).not.toThrow();
+  });
+
+  it("ignores a writer's target.connection (the S3 endpoint and keys are the host's)", () => {
+    expect(() =>
+      checkConfigReferences(
+        job([
+          { keyPath: ['target', 'connection', 'endpoint'], kind: 'env', name: 'S3_ENDPOINT' },
+          { keyPath: ['target', 'connection', 's3', 'region'], kind: 'env', name: 'AWS_REGION' },
+        ]),
+        'writer',
         grant,
       ),
     ).not.toThrow();
