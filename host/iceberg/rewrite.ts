@@ -261,7 +261,8 @@ function splitManifest(
   as: 'existing' | 'deleted',
 ): ManifestFile {
   const rows = files.reduce((n, f) => n + BigInt(f.recordCount), 0n);
-  const minSeq = files.reduce((m, f) => (f.sequenceNumber < m ? f.sequenceNumber : m), seq);
+  let minSeq = seq; // bigint: no Math.min
+  for (const f of files) if (f.sequenceNumber < minSeq) minSeq = f.sequenceNumber;
   return {
     manifest_path: written.path,
     manifest_length: BigInt(written.length),

@@ -17,11 +17,11 @@ import { partitionTypes } from '../../iceberg/schema.js';
 import { createStatsCollector, type StatsCollector } from '../../iceberg/stats.js';
 import { applyTransform, humanPartitionValue } from '../../iceberg/transforms.js';
 import { columnReader, type IcebergValue } from '../../iceberg/values.js';
+import { dataFileName, NULL_PARTITION, partitionFolders, sanitizePartitionValue } from '../layout.js';
 import { batchToIpc, rebatch, takeRows, withFieldIds } from '../parquet/arrow.js';
 import { createParquetEncoder, type ParquetEncoder, type ParquetFileWriter } from '../parquet/encoder.js';
 import type { StagedFile } from '../sink.js';
 import type { ObjectStore, PutFileOptions } from '../store/object-store.js';
-import { dataFileName, NULL_PARTITION, partitionFolders, sanitizePartitionValue } from '../layout.js';
 import { withTableTimestamps } from './timestamps.js';
 
 export interface DataFileWriterOptions {
