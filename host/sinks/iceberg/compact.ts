@@ -82,6 +82,8 @@ export async function compactTable(o: CompactOptions): Promise<CompactResult> {
   const schema = currentSchema(md);
   const spec = defaultSpec(md);
   const runId = newRunId();
+  let fileNumber = 0; // one sequence for every writer: their files may share a folder
+  const nextFileNumber = () => fileNumber++;
   const writers: DataFileWriter[] = [];
   const replaced: string[] = [];
   const added: DataFile[] = [];
@@ -112,6 +114,7 @@ export async function compactTable(o: CompactOptions): Promise<CompactResult> {
             targetFileBytes: o.targetFileBytes,
             kvMetadata: o.kvMetadata,
             layout: o.layout,
+            nextFileNumber,
             ...(o.objectAttributes ? { objectAttributes: o.objectAttributes } : {}),
           });
           bySignature.set(signature, w);

@@ -45,6 +45,8 @@ export interface DataFileWriterOptions {
    * the value formatted as the S3 target formats it; files are named `<stem>-<run>-NNNNN.parquet`.
    */
   layout: { stem: string; folders?: [string, string][] };
+  /** The NNNNN of the next file; writers sharing a run id share one (default: this writer's own count). */
+  nextFileNumber?: () => number;
   /** S3 user metadata and tags of each data file (the S3 target's, spec §6). */
   objectAttributes?: (file: StagedFile, closedAt: Date) => PutFileOptions;
 }
@@ -89,7 +91,7 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
     folders: string,
     partition: Record<string, IcebergValue | null>,
   ): Promise<OpenFile> => {
-    const name = dataFileName(opts.layout.stem, opts.runId, counter++);
+    const name = dataFileName(opts.layout.stem, opts.runId, opts.nextFileNumber?.() ?? counter++);
     const key = `${opts.tableKey}/data/${partitionFolders(opts.layout.folders ?? [])}${folders}${name}`;
     let localPath: string;
     if (store.localPath) localPath = `${await store.localPath(key)}.part`;

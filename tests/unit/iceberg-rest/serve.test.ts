@@ -57,7 +57,7 @@ describe('serveWarehouse', () => {
       await f.catalog.createTable(ident('orders', 'sales'), { name: 'orders', schema: SCHEMA });
       const loaded = await fetch(`${f.server.url}/v1/namespaces/sales/tables/orders`);
       expect(loaded.status).toBe(200);
-      expect((await loaded.json()).config).toEqual(expected);
+      expect(((await loaded.json()) as { config: unknown }).config).toEqual(expected);
     } finally {
       await f.close();
     }

@@ -182,6 +182,21 @@ describe('iceberg compaction', () => {
     expect(sorted(await icebergRead({ tableUrl: url(wh) }))).toEqual(before);
   }, 120_000);
 
+  it('two partitions sharing a folder ("EU West", "eu west") are compacted into distinct files', async () => {
+    const wh = tempDir('dativo-ice-compact-f-');
+    const job = icebergJob(wh, { partitioning: ['region'] });
+    await append(job, 'run-f0', withRegion([1, 2], ['EU West', 'eu west']));
+    await append(job, 'run-f1', withRegion([3, 4], ['EU West', 'eu west']));
+    const before = sorted(await icebergRead({ tableUrl: url(wh) }));
+    const result = await compact(job);
+    expect(result).toMatchObject({ partitions: 2, rewrittenFiles: 4, addedFiles: 2 });
+    const files = await liveDataFiles(wh);
+    expect(files).toHaveLength(2);
+    expect(new Set(files).size).toBe(2);
+    expect(files.every((f) => f.includes('/data/region=eu_west/'))).toBe(true);
+    expect(sorted(await icebergRead({ tableUrl: url(wh) }))).toEqual(before);
+  }, 120_000);
+
   it('a table with one file per partition is left alone (no snapshot)', async () => {
     const wh = tempDir('dativo-ice-compact-n-');
     const job = icebergJob(wh, { partitioning: ['region'] });
