@@ -50,9 +50,31 @@ export function dataFileKey(
   runId: string,
   counter: number,
 ): string {
-  const stem = (layout.table ?? normalizeAssetName(layout.assetName)).replace(/[/\\]/g, '_');
-  const parts = partition.map(([k, v]) => `${k}=${v}/`).join('');
-  return `${tableBaseKey(layout)}/${parts}${stem}-${runId}-${String(counter).padStart(5, '0')}.parquet`;
+  const stem = layout.table ?? normalizeAssetName(layout.assetName);
+  return `${tableBaseKey(layout)}/${partitionFolders(partition)}${dataFileName(stem, runId, counter)}`;
+}
+
+/** `col=val/…/` (empty when unpartitioned); values already formatted by the rules below. */
+export function partitionFolders(partition: [string, string][]): string {
+  return partition.map(([k, v]) => `${k}=${v}/`).join('');
+}
+
+/** `{table}-{runId}-{NNNNN}.parquet`: the data-file name of the s3, local and iceberg targets. */
+export function dataFileName(table: string, runId: string, counter: number): string {
+  return `${table.replace(/[/\\]/g, '_')}-${runId}-${String(counter).padStart(5, '0')}.parquet`;
+}
+
+/** The table part of data-file names: the source's object, else the contract's, else the asset name. */
+export function dataFileStem(job: {
+  source?: { objects: readonly string[]; files: readonly { object?: string }[] };
+  contract: { object?: string; name: string };
+}): string {
+  return (
+    job.source?.objects[0] ??
+    job.source?.files[0]?.object ??
+    job.contract.object ??
+    normalizeAssetName(job.contract.name)
+  );
 }
 
 /** The folder value for a null (or empty) partition value, as in the original. */

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { icebergMetadata, icebergRead } from 'icebird';
+import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseTableMetadata } from '../../host/iceberg/metadata.js';
 import { reportOf, runCli } from '../helpers/cli.js';
@@ -155,5 +155,52 @@ describe('dativo run: CSV → Iceberg (filesystem catalog)', () => {
     const after = await icebergMetadata({ tableUrl: tableUrl() });
     expect(after.snapshots).toHaveLength(1);
     expect(await icebergRead({ tableUrl: tableUrl() })).toHaveLength(20);
+  });
+
+  it("dativo iceberg compact rewrites three runs' files into one with the same rows; a bad flag exits 2", async () => {
+    const job = await writeJob();
+    for (const name of ['a', 'b', 'c']) {
+      // three jobs (each its own state) append the same 10 rows: three small files
+      const copy = path.join(tmp, `person_${name}.yaml`);
+      await writeFile(copy, await readFile(job, 'utf8'));
+      const r = await run(copy);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const liveFiles = async () => {
+      const md = await icebergMetadata({ tableUrl: tableUrl() });
+      return (await icebergManifests(md)).flatMap((m) => m.entries).filter((e) => e.status !== 2);
+    };
+    const key = (x: Record<string, unknown>) =>
+      JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+    const before = (await icebergRead({ tableUrl: tableUrl() })).map(key).sort();
+    expect(before).toHaveLength(30);
+    expect(await liveFiles()).toHaveLength(3);
+
+    const bad = await runCli(['iceberg', 'compact', '--config', job, '--min-files', '1'], { env: ENV });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--min-files must be an integer ≥ 2, got "1"');
+
+    const r = await runCli(['iceberg', 'compact', 'dativo.csv_person', '--config', job, '--json'], {
+      env: ENV,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(reportOf(r)).toMatchObject({
+      table: 'dativo.csv_person',
+      rewrittenFiles: 3,
+      addedFiles: 1,
+      rows: 30,
+    });
+    expect((await icebergRead({ tableUrl: tableUrl() })).map(key).sort()).toEqual(before);
+    const files = await liveFiles();
+    expect(files).toHaveLength(1);
+    expect(files[0]?.data_file.file_path).toMatch(
+      /\/data\/ingest_date=\d{4}-\d\d-\d\d\/person-r\d{8}T\d{9}-[0-9a-f]{6}-00000\.parquet$/,
+    );
+    const md = await icebergMetadata({ tableUrl: tableUrl() });
+    expect(md.snapshots?.at(-1)?.summary?.operation).toBe('replace');
+
+    const again = await runCli(['iceberg', 'compact', '--config', job], { env: ENV });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('dativo.csv_person: nothing to compact');
   });
 });

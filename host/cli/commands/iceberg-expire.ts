@@ -8,6 +8,7 @@ import { DativoError } from '../../errors.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, UsageError, withJobOptions } from '../options.js';
 import { printJson, printLine } from '../output.js';
+import { compactCommand } from './iceberg-compact.js';
 
 interface ExpireFlags extends CommonOptions {
   olderThan: string;
@@ -72,5 +73,6 @@ export function icebergCommand(setExit: (code: number) => void): Command {
     }
   });
   iceberg.addCommand(expire);
+  iceberg.addCommand(compactCommand(setExit));
   return iceberg;
 }

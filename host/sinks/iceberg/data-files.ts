@@ -5,7 +5,6 @@
  * and nothing references it until the snapshot commits, so an aborted run leaves the table as it
  * was; abort() deletes the run's files.
  */
-import { randomUUID } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +17,7 @@ import { partitionTypes } from '../../iceberg/schema.js';
 import { createStatsCollector, type StatsCollector } from '../../iceberg/stats.js';
 import { applyTransform, humanPartitionValue } from '../../iceberg/transforms.js';
 import { columnReader, type IcebergValue } from '../../iceberg/values.js';
+import { dataFileName, NULL_PARTITION, partitionFolders, sanitizePartitionValue } from '../layout.js';
 import { batchToIpc, rebatch, takeRows, withFieldIds } from '../parquet/arrow.js';
 import { createParquetEncoder, type ParquetEncoder, type ParquetFileWriter } from '../parquet/encoder.js';
 import type { StagedFile } from '../sink.js';
@@ -39,6 +39,14 @@ export interface DataFileWriterOptions {
   kvMetadata: Record<string, string>;
   tempDir?: string;
   encoder?: ParquetEncoder;
+  /**
+   * The S3 target's layout rules, under `<table>/data/`: folders that are not Iceberg partitions
+   * come first (the run's `ingest_date`), then one `name=value` folder per partition field with
+   * the value formatted as the S3 target formats it; files are named `<stem>-<run>-NNNNN.parquet`.
+   */
+  layout: { stem: string; folders?: [string, string][] };
+  /** The NNNNN of the next file; writers sharing a run id share one (default: this writer's own count). */
+  nextFileNumber?: () => number;
   /** S3 user metadata and tags of each data file (the S3 target's, spec §6). */
   objectAttributes?: (file: StagedFile, closedAt: Date) => PutFileOptions;
 }
@@ -48,7 +56,8 @@ interface OpenFile {
   key: string;
   localPath: string;
   partition: Record<string, IcebergValue | null>;
-  partitionPath: string;
+  /** The partition tuple as a map key (exact values; folder names may coincide after formatting). */
+  group: string;
   stats: StatsCollector;
 }
 
@@ -78,11 +87,12 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
   let arrowSchema: Schema | undefined;
 
   const startFile = async (
-    partitionPath: string,
+    group: string,
+    folders: string,
     partition: Record<string, IcebergValue | null>,
   ): Promise<OpenFile> => {
-    const name = `${String(counter++).padStart(5, '0')}-${opts.runId}-${randomUUID().slice(0, 8)}.parquet`;
-    const key = `${opts.tableKey}/data/${partitionPath ? `${partitionPath}/` : ''}${name}`;
+    const name = dataFileName(opts.layout.stem, opts.runId, opts.nextFileNumber?.() ?? counter++);
+    const key = `${opts.tableKey}/data/${partitionFolders(opts.layout.folders ?? [])}${folders}${name}`;
     let localPath: string;
     if (store.localPath) localPath = `${await store.localPath(key)}.part`;
     else {
@@ -102,10 +112,10 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
       key,
       localPath,
       partition,
-      partitionPath,
+      group,
       stats: createStatsCollector(opts.columns),
     };
-    open.set(partitionPath, f);
+    open.set(group, f);
     return f;
   };
 
@@ -143,7 +153,7 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
   };
 
   const roll = (f: OpenFile): void => {
-    open.delete(f.partitionPath);
+    open.delete(f.group);
     const p = finishFile(f);
     p.catch(() => {}); // observed in finish()
     closing.push(p);
@@ -151,17 +161,18 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
 
   /** Rows grouped by their partition tuple (one group, unsplit, for an unpartitioned table). */
   const split = (batch: RecordBatch) => {
-    if (ptypes.length === 0) return [{ path: '', values: {}, batch }];
+    if (ptypes.length === 0) return [{ group: '', folders: '', values: {}, batch }];
     const readers = ptypes.map((p) => {
       const idx = batch.schema.fields.findIndex((f) => f.name === p.source.name);
       const data = batch.data.children[idx];
       if (!data) throw new Error(`partition source column ${p.source.name} is missing from the data`);
       return columnReader(data);
     });
-    const groups = new Map<string, { values: Record<string, IcebergValue | null>; rows: number[] }>();
+    type Group = { values: Record<string, IcebergValue | null>; folders: string; rows: number[] };
+    const groups = new Map<string, Group>();
     for (let r = 0; r < batch.numRows; r++) {
       const values: Record<string, IcebergValue | null> = {};
-      const parts: string[] = [];
+      const exact: string[] = [];
       ptypes.forEach((p, i) => {
         const v = applyTransform(
           p.transform,
@@ -169,24 +180,24 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
           (readers[i] as (i: number) => IcebergValue | null)(r),
         );
         values[p.name] = v;
-        parts.push(
-          `${encodeURIComponent(p.name)}=${encodeURIComponent(humanPartitionValue(p.transform, p.type, v))}`,
-        );
+        exact.push(v === null ? '\u0000' : humanPartitionValue(p.transform, p.type, v));
       });
-      const key = parts.join('/');
+      const key = JSON.stringify(exact);
       let g = groups.get(key);
       if (!g) {
-        g = { values, rows: [] };
+        g = { values, folders: folderPath(ptypes, values), rows: [] };
         groups.set(key, g);
       }
       g.rows.push(r);
     }
-    if (groups.size === 1) {
-      const [k, g] = [...groups.entries()][0] as [string, { values: Record<string, IcebergValue | null> }];
-      return [{ path: k, values: g.values, batch }];
+    const all = [...groups.entries()];
+    if (all.length === 1) {
+      const [k, g] = all[0] as [string, Group];
+      return [{ group: k, folders: g.folders, values: g.values, batch }];
     }
-    return [...groups.entries()].map(([k, g]) => ({
-      path: k,
+    return all.map(([k, g]) => ({
+      group: k,
+      folders: g.folders,
       values: g.values,
       batch: takeRows(batch, Uint32Array.from(g.rows)),
     }));
@@ -199,8 +210,8 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
       if (batch.numRows === 0) return;
       const b = rebatch(batch, arrowSchema);
       for (const s of split(b)) {
-        let f = open.get(s.path);
-        f ??= await startFile(s.path, s.values);
+        let f = open.get(s.group);
+        f ??= await startFile(s.group, s.folders, s.values);
         f.stats.add(s.batch);
         await f.writer.write(batchToIpc(s.batch), s.batch.numRows);
         if (f.writer.estimatedBytes() >= opts.targetFileBytes) roll(f);
@@ -241,6 +252,25 @@ export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWrite
       ];
     },
   };
+}
+
+/**
+ * `name=value/…/` for a partition tuple, by the S3 target's rules: the value as Iceberg shows it
+ * (ISO dates, `2024-01-01-10` hours), lower-cased with characters outside `[a-z0-9_-]` turned
+ * into `_`, a null as `unknown`.
+ */
+function folderPath(
+  ptypes: ReturnType<typeof partitionTypes>,
+  values: Record<string, IcebergValue | null>,
+): string {
+  return partitionFolders(
+    ptypes.map((p) => {
+      const v = values[p.name] ?? null;
+      const shown =
+        v === null ? NULL_PARTITION : sanitizePartitionValue(humanPartitionValue(p.transform, p.type, v));
+      return [sanitizePartitionValue(p.name), shown];
+    }),
+  );
 }
 
 function stringPartition(p: Record<string, IcebergValue | null>): Record<string, string> {

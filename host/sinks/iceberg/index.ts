@@ -52,6 +52,7 @@ import type {
   StagedFile,
 } from '../sink.js';
 import { createDataFileWriter, type DataFileWriter } from './data-files.js';
+import { icebergDataLayout } from './layout.js';
 import {
   type IcebergTarget,
   type IcebergTargetJob,
@@ -71,7 +72,8 @@ export interface IcebergSinkOptions extends OpenTargetOptions {
   encoder?: ParquetEncoder;
 }
 
-export type IcebergSinkJob = IcebergTargetJob & Pick<ResolvedJob, 'validationMode'>;
+export type IcebergSinkJob = IcebergTargetJob &
+  Pick<ResolvedJob, 'validationMode'> & { source?: Pick<ResolvedJob['source'], 'objects' | 'files'> };
 
 export type IcebergSink = Sink & {
   commit(req: FileCommitRequest): Promise<CommitResult>;
@@ -92,6 +94,7 @@ export async function createIcebergSink(
   let arrowSchema: Schema | undefined;
   let table: LoadedTable | undefined;
   let finished = false;
+  let startedAt = new Date();
 
   const tableProperties = (): Record<string, string> => ({
     'write.format.default': 'parquet',
@@ -178,7 +181,8 @@ export async function createIcebergSink(
       rowGroupSize: job.target.rowGroupSize,
       targetFileBytes: Math.max(1, (job.target.parquetTargetSizeMb || 128) * 1024 * 1024),
       kvMetadata: settings.kvMetadata,
-      // the same object metadata and tags as the S3 target's files
+      // the same layout, object metadata and tags as the S3 target's files
+      layout: icebergDataLayout(job, used.schema, startedAt),
       objectAttributes: (file, closedAt) =>
         objectAttributes({ job: { ...job, tenantId: c.tenant }, kv: settings.kvMetadata }, file, closedAt),
       ...(options.encoder ? { encoder: options.encoder } : {}),
@@ -246,6 +250,7 @@ export async function createIcebergSink(
     async open(c): Promise<RecoveryReport> {
       ctx = c;
       log = c.logger;
+      startedAt = new Date();
       const t = await target.catalog.loadTable(target.ident);
       const latest = t ? latestCommitOf(t.metadata, c) : undefined;
       return { rolledForward: [], cleaned: [], ...(latest ? { latest } : {}) };

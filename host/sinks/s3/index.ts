@@ -13,6 +13,7 @@ import type { ResolvedJob } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
 import type { CheckResult } from '../../sources/source.js';
 import { createFileSink, type FileCommitRequest, type FileSinkOptions } from '../file-sink.js';
+import { dataFileStem } from '../layout.js';
 import type { CommitResult, Sink } from '../sink.js';
 import { createS3Store, type S3ObjectStore, type S3StoreOptions } from '../store/s3.js';
 import { toS3Error } from '../store/s3-errors.js';
@@ -56,11 +57,10 @@ export function createS3Sink(job: S3SinkJob, settings: S3SinkSettings): S3Sink {
   const target: S3Target = s3TargetOptions(job, settings.env);
   const store = createS3Store({ maxAttempts: S3_SINK_MAX_ATTEMPTS, ...target.store, ...settings.store });
   const c = job.contract;
-  const table = job.source?.objects[0] ?? job.source?.files[0]?.object ?? c.object;
   const inner = createFileSink({
     store,
     kind: job.target.type,
-    layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name, ...(table ? { table } : {}) },
+    layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name, table: dataFileStem(job) },
     partitionBy: job.target.partitioning,
     compression: job.target.compression,
     rowGroupSize: job.target.rowGroupSize,

@@ -11,14 +11,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Utf8 } from 'apache-arrow';
 import { icebergRead } from 'icebird';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTableMetadata } from '../../../host/iceberg/metadata.js';
 import { silentLogger } from '../../../host/observability/logger.js';
 import { runJob } from '../../../host/pipeline/run-job.js';
-import { createIcebergSink } from '../../../host/sinks/iceberg/index.js';
+import { compactTable } from '../../../host/sinks/iceberg/compact.js';
+import { createIcebergSink, openIcebergTarget } from '../../../host/sinks/iceberg/index.js';
+import { objectAttributes } from '../../../host/sinks/s3/metadata.js';
 import { duck } from '../../helpers/duckdb.js';
-import { ctx, icebergJob, people } from '../../unit/iceberg/helpers.js';
+import { ctx, icebergJob, people, utf8Data } from '../../unit/iceberg/helpers.js';
 import {
   clearPrefix,
   JOB_BUCKET,
@@ -224,6 +227,119 @@ describe('Iceberg data files on radosgw carry the S3 target metadata and tags', 
     const tagging = await rgw.client.send(new GetObjectTaggingCommand({ Bucket: JOB_BUCKET, Key: data[0] }));
     const tags = Object.fromEntries((tagging.TagSet ?? []).map((t) => [t.Key, t.Value]));
     expect(tags).toMatchObject({ tenant: ctx('x').tenant, domain: 'sales' });
+  }, 300_000);
+});
+
+describe('Iceberg on radosgw: the S3 target layout, then compaction', () => {
+  it('data files under data/ingest_date=…/region=…/<table>-<run>-NNNNN.parquet; compaction keeps rows, metadata and tags', async () => {
+    const prefix = 'iceberg-it/layout-compact';
+    await clearPrefix(rgw.client, JOB_BUCKET, `${prefix}/`);
+    const job = icebergJob(`s3://${JOB_BUCKET}/${prefix}`, {
+      partitioning: ['ingest_date', 'region'],
+      connection: {
+        s3: { endpoint: rgw.endpoint, ...creds(rgw), region: 'us-east-1', path_style_access: true },
+      },
+    });
+    const kv = { 'dativo.classification.default': 'pii', 'dativo.asset.name': 'People' };
+    const regions = (ids: number[]) =>
+      people(ids, [
+        { name: 'region', type: new Utf8(), data: utf8Data(ids.map((i) => (i % 2 ? 'EU West' : 'us'))) },
+      ]);
+    for (const [n, ids] of [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ].entries()) {
+      const sink = await createIcebergSink(job, { runId: `run-lc${n}`, kvMetadata: kv });
+      await sink.open(ctx(`run-lc${n}`));
+      await sink.write(regions(ids));
+      await sink.commit({ state: {} });
+    }
+    const today = new Date().toISOString().slice(0, 10);
+    const tableKey = `${prefix}/sales/people`;
+    const dataKeys = async () =>
+      (await listKeys(rgw.client, JOB_BUCKET, `${tableKey}/data/`)).map((k) => k.slice(tableKey.length + 1));
+    expect(await dataKeys()).toEqual(
+      [0, 1, 2]
+        .flatMap((n) => [
+          `data/ingest_date=${today}/region=eu_west/people-run-lc${n}-00000.parquet`,
+          `data/ingest_date=${today}/region=us/people-run-lc${n}-00001.parquet`,
+        ])
+        .sort(),
+    );
+
+    const dir1 = path.join(tmp, 'dl-lc1');
+    await download(`${tableKey}/`, dir1);
+    const tableUrl = `s3://${JOB_BUCKET}/${tableKey}`;
+    const key = (r: Record<string, unknown>) => `${r.id}|${r.name}|${r.region}`;
+    const before = (await withS3Fetch(dir1, () => icebergRead({ tableUrl }))).map(key).sort();
+    expect(before).toHaveLength(6);
+
+    const target = openIcebergTarget(job);
+    const result = await compactTable({
+      target,
+      targetFileBytes: 128 * 1024 * 1024,
+      smallFileBytes: 96 * 1024 * 1024,
+      minInputFiles: 2,
+      compression: 'zstd',
+      rowGroupSize: 10_000,
+      kvMetadata: kv,
+      layout: { stem: 'people', folders: [['ingest_date', today]] },
+      objectAttributes: (file, closedAt) =>
+        objectAttributes({ job: { ...job, tenantId: 'acme' }, kv }, file, closedAt),
+    }).finally(() => target.close());
+    expect(result).toMatchObject({ partitions: 2, rewrittenFiles: 6, addedFiles: 2, rows: 6 });
+
+    const dir2 = path.join(tmp, 'dl-lc2');
+    await download(`${tableKey}/`, dir2);
+    expect((await withS3Fetch(dir2, () => icebergRead({ tableUrl }))).map(key).sort()).toEqual(before);
+    const md = latest(dir2, tableKey);
+    expect(md.snapshots.at(-1)?.summary.operation).toBe('replace');
+    // the live files, from the manifests (the replaced files stay on S3 until expire)
+    const entries = execFileSync(
+      'avrocat',
+      [path.join(dir2, String(md.snapshots.at(-1)?.['manifest-list']).replace(`s3://${JOB_BUCKET}/`, ''))],
+      { encoding: 'utf8' },
+    );
+    const added = [...entries.matchAll(/"manifest_path": ?"([^"]+)"/g)].flatMap((m) => {
+      const manifest = execFileSync(
+        'avrocat',
+        [path.join(dir2, (m[1] as string).replace(`s3://${JOB_BUCKET}/`, ''))],
+        { encoding: 'utf8' },
+      );
+      return manifest
+        .split('\n')
+        .filter((l) => /"status": ?1/.test(l))
+        .map((l) => String(/"file_path": ?"([^"]+)"/.exec(l)?.[1]).replace(`s3://${JOB_BUCKET}/`, ''));
+    });
+    expect(added).toHaveLength(2);
+    for (const k of added)
+      expect(k).toMatch(
+        new RegExp(
+          `^${tableKey}/data/ingest_date=${today}/region=(eu_west|us)/people-r\\d{8}T\\d{9}-[0-9a-f]{6}-0000[01]\\.parquet$`,
+        ),
+      );
+
+    // DuckDB reads the two new files: the same rows
+    const got = await duck<{ n: number; s: number }>(
+      `SELECT count(*)::INT AS n, sum(id)::INT AS s FROM read_parquet([${added.map((k) => `'${path.join(dir2, k)}'`).join(', ')}])`,
+    );
+    expect(got).toEqual([{ n: 6, s: 21 }]);
+
+    // the S3 target's object metadata and tags on the compacted files
+    const eu = added.find((k) => k.includes('region=eu_west')) as string;
+    const head = await rgw.client.send(new HeadObjectCommand({ Bucket: JOB_BUCKET, Key: eu }));
+    expect(head.Metadata).toMatchObject({
+      'tenant-id': 'acme',
+      classification: 'pii',
+      'record-count': '3',
+      partition: 'region=EU West',
+    });
+    const tagging = await rgw.client.send(new GetObjectTaggingCommand({ Bucket: JOB_BUCKET, Key: eu }));
+    expect(Object.fromEntries((tagging.TagSet ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({
+      tenant: 'acme',
+      domain: 'sales',
+    });
   }, 300_000);
 });
 
