@@ -4,7 +4,7 @@
  * `target.markdown_kv_storage` lays rows out as the original did in each storage mode. Original-format
  * jobs drive the CLI; DuckDB reads the Parquet back.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,23 @@ describe('markdown_kv as a source', () => {
         t: 'DOUBLE',
       },
     ]);
+  });
+
+  it('file_modified_time: an unchanged document is not read again, a touched one is', async () => {
+    const cwd = path.join(tmp, 'incremental');
+    await cp(FIXTURE, cwd, { recursive: true });
+    const first = await run('rows_incremental', cwd);
+    expect(first.code, first.stderr).toBe(0);
+    expect(reportOf(first).rows.written).toBe(3);
+    const second = await run('rows_incremental', cwd);
+    expect(second.code, second.stderr).toBe(0);
+    expect(reportOf(second).status).toBe('nothing_new');
+    const later = new Date(Date.now() + 5000);
+    await utimes(path.join(cwd, 'markdown_kv/docs/claude-eval.md'), later, later);
+    const third = await run('rows_incremental', cwd);
+    expect(third.code, third.stderr).toBe(0);
+    expect(reportOf(third).rows.read).toBe(1);
+    expect(await visibleCount(path.join(cwd, 'out/rows_incremental'))).toBe(4);
   });
 
   it('raw_file storage passes the rows through unchanged, as the original did', async () => {
