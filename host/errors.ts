@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'STATE_CORRUPT'
   | 'SOURCE_NOT_FOUND' // an input file is missing
   | 'CSV_PARSE' // unclosed quote and similar structural errors
+  | 'MARKDOWN_PARSE' // a Markdown-KV document the parser cannot read (front matter, a key-less `::` line)
   | 'SOURCE_PROTOCOL' // a source (API, connector) answered something its protocol does not allow
   | 'SOURCE_HTTP_ERROR' // an API refused a request (4xx other than auth) or kept failing
   | 'TOOLCHAIN_MISSING' // a build tool (Rust for wasm) is not installed; the message names the packages

@@ -5,6 +5,7 @@
  * so nothing a migrating user relied on is dropped in silence.
  */
 import { isPlainObject } from './merge.js';
+import { NESTED_RULES } from './original-nested-keys.js';
 
 export type KeyFate = 'used' | 'migrated' | 'ignored';
 
@@ -26,7 +27,7 @@ const informational = (): Rule => () => ({
   why: 'informational: the original did not read it either',
 });
 
-/** Top-level keys (and the nested ones whose fate differs from their parent's). */
+/** Top-level keys, and nested ones whose fate depends on their value (more in original-nested-keys.ts). */
 const RULES: Record<string, Rule> = {
   $schema: () => ({ fate: 'ignored', why: 'a reference to the JSON schema, for editors' }),
   tenant_id: used('names the tenant: state folder, secrets, tags'),
@@ -77,15 +78,47 @@ function explainKey(key: string, value: unknown): KeyExplanation {
   return { key, fate: 'used', why: 'a Dativo key (see the configuration reference)' };
 }
 
-/** Every top-level key of the job, plus the nested keys with a rule of their own, in file order. */
+/** `source.files[0].path` → `source.files[].path`: the form NESTED_RULES are written in. */
+const pattern = (keyPath: string): string => keyPath.replace(/\[\d+\]/g, '[]');
+
+/**
+ * A nested key: its own rule (RULES, then NESTED_RULES, then `<parent>.*`), else the fate of the
+ * block it sits in. Warnings belong to the block that has them, not to every key inside it.
+ */
+function explainNested(keyPath: string, value: unknown, parent: KeyExplanation): KeyExplanation {
+  const p = pattern(keyPath);
+  const own = RULES[p];
+  if (own) return { key: keyPath, ...own(value) };
+  const nested = NESTED_RULES[p] ?? NESTED_RULES[`${p.slice(0, p.lastIndexOf('.'))}.*`];
+  if (nested) return { key: keyPath, ...nested };
+  const why =
+    parent.key.includes('.') || parent.key.includes('[')
+      ? parent.why
+      : `part of ${parent.key}: ${parent.why}`;
+  return { key: keyPath, fate: parent.fate, why };
+}
+
+/** The keys below `value` (maps, and lists of maps), depth first in file order. */
+function walk(keyPath: string, value: unknown, self: KeyExplanation, out: KeyExplanation[]): void {
+  const children: [string, unknown][] = isPlainObject(value)
+    ? Object.entries(value).map(([k, v]) => [`${keyPath}.${k}`, v])
+    : Array.isArray(value) && value.some(isPlainObject)
+      ? value.map((v, i) => [`${keyPath}[${i}]`, v])
+      : [];
+  for (const [childPath, v] of children) {
+    const e = childPath.endsWith(']') ? { ...self, key: childPath } : explainNested(childPath, v, self);
+    if (!childPath.endsWith(']')) out.push(e);
+    walk(childPath, v, e, out);
+  }
+}
+
+/** Every key of the job, nested ones included (`source.incremental.strategy`, `source.files[0].path`). */
 export function explainJob(doc: Record<string, unknown>): KeyExplanation[] {
   const out: KeyExplanation[] = [];
   for (const [key, value] of Object.entries(doc)) {
-    out.push(explainKey(key, value));
-    for (const nested of Object.keys(RULES).filter((k) => k.startsWith(`${key}.`))) {
-      const v = valueAt(doc, nested);
-      if (v !== undefined) out.push(explainKey(nested, v));
-    }
+    const e = explainKey(key, value);
+    out.push(e);
+    walk(key, value, e, out);
   }
   return out;
 }
@@ -93,13 +126,4 @@ export function explainJob(doc: Record<string, unknown>): KeyExplanation[] {
 /** The ignored keys the original acted on: each is worth a warning. */
 export function ignoredKeyWarnings(doc: Record<string, unknown>): KeyExplanation[] {
   return explainJob(doc).filter((e) => e.fate === 'ignored' && e.warn);
-}
-
-function valueAt(doc: Record<string, unknown>, dotted: string): unknown {
-  let cur: unknown = doc;
-  for (const part of dotted.split('.')) {
-    if (!isPlainObject(cur)) return undefined;
-    cur = cur[part];
-  }
-  return cur;
 }

@@ -10,7 +10,7 @@ const notYet = 'no adapter in this version of Dativo';
 
 /** Every (connector, role) of registry/connectors.yaml without an adapter row. */
 export const REFUSALS: readonly Refusal[] = [
-  ...['gdrive_csv', 'markdown_kv', 'google_sheets', 's3', 'minio', 'azure_blob'].map((name) => ({
+  ...['gdrive_csv', 'google_sheets', 's3', 'minio', 'azure_blob'].map((name) => ({
     name,
     kind: 'source' as const,
     reason: notYet,

@@ -5,6 +5,7 @@
  */
 import type { ResolvedJob } from '../config/types.js';
 import { DativoError } from '../errors.js';
+import { type KvLayout, type KvStorageConfig, kvLayout } from '../sources/markdown-kv/layout.js';
 import type { SinkAdapter, SourceAdapter } from './adapter.js';
 import { refusedPlugin } from './refusals.js';
 import { SINK_ADAPTERS } from './sinks.js';
@@ -50,7 +51,33 @@ function usesPlugin(
   return true;
 }
 
+/** The layout `target.markdown_kv_storage` asks for, or undefined when the job has none. */
+function markdownKvLayout(job: ResolvedJob): KvLayout | undefined {
+  const storage = job.target.config.markdown_kv_storage as KvStorageConfig | undefined;
+  return storage === undefined ? undefined : kvLayout(storage);
+}
+
+/**
+ * Markdown-KV storage turns the source's rows into the rows the contract describes (documents,
+ * key/value lines), so it wraps the source; `raw_file` passes rows through, as the original did.
+ */
+function withKvStorage(job: ResolvedJob, adapter: SourceAdapter): SourceAdapter {
+  const layout = markdownKvLayout(job);
+  if (layout === undefined || layout === 'raw_file' || layout === 'hybrid') return adapter;
+  return {
+    ...adapter,
+    async open(ctx, config) {
+      const { withMarkdownKvStorage } = await import('../sources/markdown-kv/storage.js');
+      return withMarkdownKvStorage(await adapter.open(ctx, config), layout);
+    },
+  };
+}
+
 export function resolveSource(job: ResolvedJob): SourceAdapter {
+  return withKvStorage(job, chooseSource(job));
+}
+
+function chooseSource(job: ResolvedJob): SourceAdapter {
   const { source } = job;
   if (usesPlugin(job, source, source.customReader, 'source.custom_reader'))
     return row(SOURCE_ADAPTERS, 'plugin', 'extism')!;
@@ -77,8 +104,12 @@ export function resolveSink(job: ResolvedJob): SinkAdapter {
   if (!connector) throw notImplemented(job, `target connector "${target.type}"`, 'target_connector_path');
   if (target.fileFormat !== 'parquet')
     throw notImplemented(job, `file_format "${target.fileFormat}"`, 'target');
-  if (target.config.markdown_kv_storage !== undefined)
-    throw notImplemented(job, 'markdown_kv storage', 'target.markdown_kv_storage');
+  if (markdownKvLayout(job) === 'hybrid')
+    throw notImplemented(
+      job,
+      'markdown_kv_storage structured_pattern "hybrid" (the original refused it too; run one job per pattern)',
+      'target.markdown_kv_storage.structured_pattern',
+    );
   return connector;
 }
 

@@ -31,11 +31,6 @@ function localPath(job: ResolvedJob): string | undefined {
 const checkLocalTarget = (job: ResolvedJob): Promise<CheckResult> =>
   checkWritableDir(path.resolve(localPath(job) ?? 'output'));
 
-const skipped = async (job: ResolvedJob): Promise<CheckResult> => ({
-  status: 'skipped',
-  message: `no check for target ${job.target.type} yet`,
-});
-
 /** s3 and minio differ only in their env fall-backs, which the S3 sink reads from `target.type`. */
 function objectStoreSink(name: 's3' | 'minio'): SinkAdapter {
   return {
@@ -96,14 +91,16 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     kind: 'sink',
     selectedBy: 'connector',
     configSchema: icebergConnection,
-    capabilities: { check: false, tables: true, fullRefresh: false },
+    capabilities: { check: true, tables: true, fullRefresh: false },
     async open(ctx) {
       return (await import('../sinks/iceberg/index.js')).createIcebergSink(ctx.job, ctx);
     },
     async location(job) {
       return (await import('../sinks/iceberg/index.js')).icebergTargetLocation(job);
     },
-    check: skipped,
+    async check(job) {
+      return (await import('../sinks/iceberg/check.js')).checkIcebergTarget(job);
+    },
     async openTable(job) {
       return (await import('../sinks/iceberg/target.js')).openIcebergTarget(job);
     },

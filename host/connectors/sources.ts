@@ -39,6 +39,16 @@ export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
     },
   },
   {
+    name: 'markdown_kv',
+    kind: 'source',
+    selectedBy: 'connector',
+    configSchema: noConnection,
+    capabilities: FULL,
+    async open(_ctx, config) {
+      return (await import('../sources/markdown-kv/index.js')).createMarkdownKvSource(config);
+    },
+  },
+  {
     name: 'postgres',
     kind: 'source',
     selectedBy: 'connector',

@@ -1,9 +1,10 @@
 /** Input files: explicit paths and globs expanded to sorted matches, each with its state key. */
-import { stat } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { InputFile } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
+import type { CheckResult } from '../source.js';
 
 export interface CsvFile {
   path: string;
@@ -75,4 +76,25 @@ export async function expandFiles(inputs: readonly InputFile[], allowEmptyGlob =
     out.push(file);
   }
   return out;
+}
+
+/** `dativo check` for file inputs (CSV, Markdown-KV): every listed file and glob match is readable. */
+export async function checkInputFiles(inputs: readonly InputFile[]): Promise<CheckResult> {
+  try {
+    const files = await expandFiles(inputs, false);
+    for (const f of files) await access(f.path, constants.R_OK);
+    return {
+      status: 'success',
+      message: `${files.length} file(s) found and readable`,
+      details: { files: files.map((f) => f.path) },
+    };
+  } catch (err) {
+    const e = err instanceof DativoError ? err : undefined;
+    return {
+      status: 'failed',
+      message: e ? e.message : `cannot read input: ${(err as Error).message}`,
+      errorCode: e?.code ?? 'SOURCE_NOT_FOUND',
+      retryable: false,
+    };
+  }
 }

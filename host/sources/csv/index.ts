@@ -3,7 +3,6 @@
  * utf8 batches (the contract layer coerces types), with `file_modified_time` incremental state.
  */
 
-import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSource } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
@@ -17,7 +16,7 @@ import type {
   SourceOpenContext,
   SourceState,
 } from '../source.js';
-import { type CsvFile, expandFiles } from './files.js';
+import { type CsvFile, checkInputFiles, expandFiles } from './files.js';
 import { inferCsvColumns } from './infer.js';
 import { type CsvOptions, parseCsvOptions } from './options.js';
 import { readCsvFile, readHeader } from './read-file.js';
@@ -99,25 +98,7 @@ export function createCsvSource(source: ResolvedSource, opts: CsvSourceOptions =
       return skippedAll;
     },
 
-    async check(): Promise<CheckResult> {
-      try {
-        const files = await expandFiles(source.files, false);
-        for (const f of files) await access(f.path, constants.R_OK);
-        return {
-          status: 'success',
-          message: `${files.length} file(s) found and readable`,
-          details: { files: files.map((f) => f.path) },
-        };
-      } catch (err) {
-        const e = err instanceof DativoError ? err : undefined;
-        return {
-          status: 'failed',
-          message: e ? e.message : `cannot read input: ${(err as Error).message}`,
-          errorCode: e?.code ?? 'SOURCE_NOT_FOUND',
-          retryable: false,
-        };
-      }
-    },
+    check: (): Promise<CheckResult> => checkInputFiles(source.files),
 
     async discover(): Promise<DiscoverResult> {
       const files = await expandFiles(source.files, true);

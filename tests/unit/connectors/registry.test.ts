@@ -48,6 +48,7 @@ describe('adapter table and registry/connectors.yaml', () => {
     expect(names(SOURCE_ADAPTERS)).toEqual([
       'connector:csv',
       'connector:hubspot',
+      'connector:markdown_kv',
       'connector:mysql',
       'connector:postgres',
       'connector:stripe',

@@ -114,15 +114,19 @@ describe('resolveSink', () => {
     });
   });
 
-  it('refuses unknown targets, other formats and markdown_kv storage', () => {
+  it('refuses unknown targets, other formats and the hybrid markdown_kv pattern', () => {
     expect(failure(() => resolveSink(job({ target: { type: 'postgres' } }))).keyPath).toBe(
       'target_connector_path',
     );
     expect(failure(() => resolveSink(job({ target: { fileFormat: 'csv' } }))).message).toMatch(
       /^file_format "csv" is valid but not implemented/,
     );
+    const hybrid = { config: { markdown_kv_storage: { mode: 'structured', structured_pattern: 'hybrid' } } };
+    expect(failure(() => resolveSink(job({ target: hybrid }))).keyPath).toBe(
+      'target.markdown_kv_storage.structured_pattern',
+    );
     const kv = { config: { markdown_kv_storage: { mode: 'string' } } };
-    expect(failure(() => resolveSink(job({ target: kv }))).keyPath).toBe('target.markdown_kv_storage');
+    expect(resolveSink(job({ target: kv })).name).toBe('local');
   });
 });
 
