@@ -8,6 +8,7 @@ import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
 import { nothingNewText, toReportError } from '../../pipeline/run-job.js';
 import { runStreams } from '../../pipeline/run-streams.js';
+import { withStoreLock } from '../../store/job-lock.js';
 import { recordCliRun } from '../../store/recorder.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, storeOption, withJobOptions } from '../options.js';
@@ -65,9 +66,12 @@ async function runOne(
     // The job's own logging level applies unless --verbose asks for everything.
     if (!opts.verbose && !opts.quiet)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
+    // A shared store's lock lost mid-run (its session ended) stops the run like an interrupt.
+    const lost = new AbortController();
     const report = await runStreams(job, {
       logger,
-      signal: interrupt.signal,
+      signal: AbortSignal.any([interrupt.signal, lost.signal]),
+      lock: withStoreLock(history.store, undefined, { onLost: (why) => lost.abort(why) }),
       progress: !opts.json && !opts.quiet,
       ...(opts.fullRefresh ? { fullRefresh: true } : {}),
     });
