@@ -88,10 +88,11 @@ export function runEvent(run: RunEntry): RunFailedEvent {
 /** POST one event to one webhook, with retries; true when it was accepted. */
 export async function deliver(
   target: WebhookTarget,
-  event: DativoEvent,
+  event: DativoEvent | { eventType: string },
   key: string,
   opts: DeliveryOptions,
 ): Promise<boolean> {
+  const kind = 'type' in event ? event.type : event.eventType;
   const attempts = opts.attempts ?? 4;
   const body = masker.mask(JSON.stringify(event));
   const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': key };
@@ -118,12 +119,12 @@ export async function deliver(
       {
         event_type: 'notification_failed',
         webhook: target.label,
-        event: event.type,
+        event: kind,
         key,
         attempt: i,
         reason: why,
       },
-      `${event.type} notification ${key} to ${target.label} not delivered (${why})`,
+      `${kind} notification ${key} to ${target.label} not delivered (${why})`,
     );
     if (i < attempts) await new Promise((r) => setTimeout(r, delay));
     delay *= 2;
