@@ -4,14 +4,15 @@
  * the tenant and job and the datasets from the job's source files and target (OpenLineage naming:
  * `file` + absolute path). COMPLETE counts the rows the run wrote; FAIL carries the error.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenLineageEvent } from '../../host/observability/openlineage.js';
-import { REPO, reportOf, runCli } from '../helpers/cli.js';
+import { reportOf, runCli } from '../helpers/cli.js';
+import { copyQuickstart } from '../helpers/quickstart-copy.js';
 
 let dir: string;
 let server: Server;
@@ -20,16 +21,7 @@ const received: OpenLineageEvent[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'dativo-lineage-'));
-  await cp(path.join(REPO, 'examples/quickstart'), dir, { recursive: true });
-  const csv = (await readFile(path.join(dir, 'data/sales_orders.csv'), 'utf8')).split('\n');
-  csv[2] = csv[2]!.replace(',5,SO43660,', ',99,SO43660,');
-  await writeFile(path.join(dir, 'data/bad.csv'), csv.join('\n'));
-  const job = (await readFile(path.join(dir, 'job.yaml'), 'utf8')).replace(
-    /^asset_path: .*$/m,
-    `asset_path: ${path.join(REPO, 'assets/quickstart/sales_orders.yaml')}`,
-  );
-  await writeFile(path.join(dir, 'job.yaml'), job);
-  await writeFile(path.join(dir, 'broken.yaml'), job.replace('data/sales_orders.csv', 'data/bad.csv'));
+  await copyQuickstart(dir);
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
@@ -88,7 +80,10 @@ describe('OpenLineage events', () => {
     const [, fail] = received as [OpenLineageEvent, OpenLineageEvent];
     expect(fail.run.runId).toBe(received[0]?.run.runId);
     expect(fail.job).toEqual({ namespace: 'dativo', name: 'quickstart.broken' });
-    expect((fail.run.facets?.errorMessage as { message: string }).message).toMatch(/^VALIDATION_FAILED: /);
+    expect(fail.run.facets?.errorMessage).toMatchObject({
+      message: expect.stringMatching(/^VALIDATION_FAILED: /),
+      programmingLanguage: 'TypeScript',
+    });
   });
 
   it('an unreachable endpoint is a warning; the run still succeeds', async () => {

@@ -6,14 +6,15 @@
  * history is in the state dir's store and survives a restart of `start`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEntry } from '../../host/store/types.js';
-import { BIN, cliEnv, REPO, runCli } from '../helpers/cli.js';
+import { BIN, cliEnv, runCli } from '../helpers/cli.js';
+import { copyQuickstart } from '../helpers/quickstart-copy.js';
 
 /** Part of the webhook URL: it must never appear in the output. */
 const HOOK_KEY = 'hook-key-9c41d7e2b0';
@@ -25,15 +26,7 @@ const accepted: { key: string; body: Record<string, unknown>; auth?: string }[] 
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'dativo-notify-'));
-  await cp(path.join(REPO, 'examples/quickstart'), dir, { recursive: true });
-  // One Status out of the contract's 1..8: strict validation fails every run of this job.
-  const csv = (await readFile(path.join(dir, 'data/sales_orders.csv'), 'utf8')).split('\n');
-  csv[2] = csv[2]!.replace(',5,SO43660,', ',99,SO43660,');
-  await writeFile(path.join(dir, 'data/bad.csv'), csv.join('\n'));
-  const job = (await readFile(path.join(dir, 'job.yaml'), 'utf8'))
-    .replace(/^asset_path: .*$/m, `asset_path: ${path.join(REPO, 'assets/quickstart/sales_orders.yaml')}`)
-    .replace('data/sales_orders.csv', 'data/bad.csv');
-  await writeFile(path.join(dir, 'broken.yaml'), job);
+  await copyQuickstart(dir);
   await writeFile(
     path.join(dir, 'runner.yaml'),
     [

@@ -11,11 +11,12 @@ import { describe, expect, it } from 'vitest';
 import { type DativoError, DativoErrors, formatLocation } from '../../../host/errors.js';
 import { createManualClock } from '../../../host/orchestrator/clock.js';
 import { resolveWebhooks } from '../../../host/orchestrator/notifications-section.js';
-import { loadRunnerConfig, type ScheduleDef } from '../../../host/orchestrator/runner-config.js';
+import { loadRunnerConfig } from '../../../host/orchestrator/runner-config.js';
 import type { SchedulerEvent } from '../../../host/orchestrator/scheduler.js';
 import { intervalSecondsOf, watchStaleness } from '../../../host/orchestrator/stale-watch.js';
 import { masker } from '../../../host/secrets/masker.js';
 import type { JobStaleEvent } from '../../../host/store/notify.js';
+import { scheduleDef } from './fakes.js';
 
 const JOB = fileURLToPath(new URL('../../fixtures/jobs/orders.yaml', import.meta.url));
 
@@ -114,22 +115,12 @@ describe('notifications section', () => {
   });
 });
 
-function def(name: string, timing: Partial<ScheduleDef>): ScheduleDef {
-  return {
-    name,
-    jobFile: `/jobs/${name}.yaml`,
-    enabled: true,
-    timezone: 'UTC',
-    maxConcurrentRuns: 1,
-    tags: {},
-    ...timing,
-  };
-}
-
 describe('stale watch', () => {
   it('a cron schedule’s interval is the gap between its next two fires', () => {
-    expect(intervalSecondsOf(def('h', { cron: '0 * * * *' }), Date.UTC(2026, 0, 1, 10, 30))).toBe(3600);
-    expect(intervalSecondsOf(def('i', { intervalSeconds: 90 }), 0)).toBe(90);
+    expect(intervalSecondsOf(scheduleDef('h', { cron: '0 * * * *' }), Date.UTC(2026, 0, 1, 10, 30))).toBe(
+      3600,
+    );
+    expect(intervalSecondsOf(scheduleDef('i', { intervalSeconds: 90 }), 0)).toBe(90);
   });
 
   it('one event per episode; a success ends it; disabled schedules are not watched', async () => {
@@ -144,7 +135,10 @@ describe('stale watch', () => {
         },
         schedules: () => [],
       },
-      schedules: [def('often', { intervalSeconds: 10 }), def('off', { intervalSeconds: 10, enabled: false })],
+      schedules: [
+        scheduleDef('often', { intervalSeconds: 10 }),
+        scheduleDef('off', { intervalSeconds: 10, enabled: false }),
+      ],
       staleAfterIntervals: 3,
       clock,
       onStale: (e) => events.push(e),
