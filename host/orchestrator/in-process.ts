@@ -23,6 +23,8 @@ export type JobLoadOptions = Pick<
 export interface InProcessExecutorOptions {
   logger: Logger;
   load: JobLoadOptions;
+  /** The job's lock (default: the pid file lock of the pipeline); with a shared store, also its lock. */
+  lock?: RunOptions['lock'];
   /** Test seams: replace loading or running (defaults: the CLI's loader and the pipeline). */
   loadJob?: (file: string) => Promise<ResolvedJob>;
   runJob?: (job: ResolvedJob, opts: RunOptions) => Promise<RunReport>;
@@ -42,7 +44,12 @@ export function createInProcessExecutor(opts: InProcessExecutorOptions): RunExec
       if (controller.signal.aborted) {
         return { status: 'interrupted', exitCode: 2, errors: [interruptedError(controller.signal)] };
       }
-      const report = await run(job, { logger, signal: controller.signal, progress: false });
+      const report = await run(job, {
+        logger,
+        signal: controller.signal,
+        progress: false,
+        ...(opts.lock ? { lock: opts.lock } : {}),
+      });
       return { status: report.status, exitCode: report.exitCode, errors: report.errors, report };
     } catch (err) {
       return { status: 'failed', exitCode: 2, errors: [toReportError(err)] };

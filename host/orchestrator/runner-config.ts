@@ -11,6 +11,7 @@
  *       - { name, config, cron | interval_seconds, enabled, timezone, max_concurrent_runs, tags }
  *   api: { enabled, host, port, token_secret, secret_scope }   # ours
  *   queue / metrics / tracing: {...}   # ours, read by the worker and observability modules
+ *   notifications: { webhooks, stale_after_intervals, ... }   # ours: notifications-section.ts
  *
  * `${VAR}` and `${VAR:-default}` expand in every string. Every problem is reported at once with
  * file:line:column.
@@ -24,6 +25,11 @@ import { parseWithPositions } from '../config/issues.js';
 import { resolvePath } from '../config/paths.js';
 import { type KeyPath, loadYamlFile, type YamlSource } from '../config/yaml-source.js';
 import { DativoError, DativoErrors } from '../errors.js';
+import {
+  type NotificationsSection,
+  notificationsSchema,
+  notificationsSection,
+} from './notifications-section.js';
 
 export interface ScheduleDef {
   name: string;
@@ -61,6 +67,8 @@ export interface RunnerConfig {
   queue?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
   tracing?: Record<string, unknown>;
+  /** Webhooks for failed/succeeded runs and stale schedules. */
+  notifications?: NotificationsSection;
   /** Position of a key path inside the runner file (for errors found after loading). */
   locate: YamlSource['locate'];
 }
@@ -102,6 +110,7 @@ const runnerSchema = z.strictObject({
   queue: section.optional(),
   metrics: section.optional(),
   tracing: section.optional(),
+  notifications: notificationsSchema.optional(),
 });
 
 type RunnerFile = z.output<typeof runnerSchema>;
@@ -140,7 +149,7 @@ export async function loadRunnerConfig(file: string, opts: LoadRunnerOptions = {
   const parsed: RunnerFile = parseWithPositions(runnerSchema, expanded, src, {
     prefix,
     what: 'a runner config',
-    knownKeys: ['mode', 'orchestrator', 'api', 'queue', 'metrics', 'tracing'],
+    knownKeys: ['mode', 'orchestrator', 'api', 'queue', 'metrics', 'tracing', 'notifications'],
   });
 
   const at = (...p: KeyPath) => src.locate([...prefix, ...p]);
@@ -213,6 +222,9 @@ export async function loadRunnerConfig(file: string, opts: LoadRunnerOptions = {
       tags: Object.fromEntries(Object.entries(s.tags ?? {}).map(([k, v]) => [k, String(v)])),
     };
   });
+  const notifications = parsed.notifications
+    ? notificationsSection(parsed.notifications, (p) => at(...p), errors)
+    : undefined;
   throwAll(errors);
 
   const o = parsed.orchestrator;
@@ -234,6 +246,7 @@ export async function loadRunnerConfig(file: string, opts: LoadRunnerOptions = {
     ...(parsed.queue ? { queue: parsed.queue } : {}),
     ...(parsed.metrics ? { metrics: parsed.metrics } : {}),
     ...(parsed.tracing ? { tracing: parsed.tracing } : {}),
+    ...(notifications ? { notifications } : {}),
     locate: (p) =>
       src.locate(
         typeof p === 'string' ? `${prefix.join('.')}${prefix.length ? '.' : ''}${p}` : [...prefix, ...p],

@@ -7,13 +7,15 @@
  */
 import type { Logger } from '../observability/logger.js';
 import type { RunExecutor } from './executor.js';
-import { createInProcessExecutor, type JobLoadOptions } from './in-process.js';
+import { createInProcessExecutor, type InProcessExecutorOptions, type JobLoadOptions } from './in-process.js';
 import type { RunnerConfig } from './runner-config.js';
 import { queueSection } from './runner-sections.js';
 
 export interface ExecutorDeps {
   logger: Logger;
   load: JobLoadOptions;
+  /** The job lock of in-process runs (see InProcessExecutorOptions.lock). */
+  lock?: InProcessExecutorOptions['lock'];
 }
 
 export async function selectExecutor(runner: RunnerConfig, deps: ExecutorDeps): Promise<RunExecutor> {
@@ -23,5 +25,9 @@ export async function selectExecutor(runner: RunnerConfig, deps: ExecutorDeps): 
     const { createQueueExecutor } = await import('./queue.js');
     return createQueueExecutor({ ...q, logger: deps.logger });
   }
-  return createInProcessExecutor({ logger: deps.logger, load: deps.load });
+  return createInProcessExecutor({
+    logger: deps.logger,
+    load: deps.load,
+    ...(deps.lock ? { lock: deps.lock } : {}),
+  });
 }

@@ -23,6 +23,7 @@ import type { Logger } from '../observability/logger.js';
 import { trackActiveRun } from '../observability/metrics.js';
 import type { RunReport } from '../pipeline/report.js';
 import { type RunOptions, runJob, toReportError } from '../pipeline/run-job.js';
+import { withStoreLock } from '../store/job-lock.js';
 import { recordAttempt } from '../store/recorder.js';
 import type { HistoryStore } from '../store/types.js';
 import type { AttemptResult } from './executor.js';
@@ -140,24 +141,31 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       );
     if (signal.aborted) abort();
     else signal.addEventListener('abort', abort, { once: true });
+    const redisLock = async (j: ResolvedJob) => {
+      const lock = await acquireRedisLock(
+        lockConn,
+        jobLockKey(prefix, j.tenantId, j.name, await targetLocation(j)),
+        {
+          ttlMs: lockMs,
+          // A stalled run's previous holder is dead: its lock expires within lockMs.
+          waitMs: lockMs + 5000,
+          holder: name,
+        },
+      );
+      lock.lost.addEventListener('abort', () => controller.abort(lock.lost.reason), { once: true });
+      return lock;
+    };
     const report = await run(loaded, {
       logger,
       signal: controller.signal,
       progress: false,
-      lock: async (j) => {
-        const lock = await acquireRedisLock(
-          lockConn,
-          jobLockKey(prefix, j.tenantId, j.name, await targetLocation(j)),
-          {
-            ttlMs: lockMs,
-            // A stalled run's previous holder is dead: its lock expires within lockMs.
-            waitMs: lockMs + 5000,
-            holder: name,
-          },
-        );
-        lock.lost.addEventListener('abort', () => controller.abort(lock.lost.reason), { once: true });
-        return lock;
-      },
+      lock: withStoreLock(opts.history, redisLock, {
+        // A stalled run's previous holder is dead: Postgres freed its lock with its session, but a
+        // holder still closing its session gets the same grace as the Redis lock.
+        waitMs: lockMs + 5000,
+        holder: name,
+        onLost: (why) => controller.abort(why),
+      }),
     });
     signal.removeEventListener('abort', abort);
     return { status: report.status, exitCode: report.exitCode, errors: report.errors, report };

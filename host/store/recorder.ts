@@ -59,6 +59,8 @@ function writer(store: HistoryStore, logger: Logger) {
 }
 
 export interface CliRunRecorder {
+  /** The store the run is recorded in (its job lock guards the run when it is shared). */
+  readonly store?: HistoryStore;
   /** The job loaded: the run is `running` from here. */
   started(job: { name: string; file: string; tenantId: string; statePath: string }): Promise<void>;
   finished(report: StreamsReport): Promise<void>;
@@ -87,6 +89,7 @@ export async function recordCliRun(loc: StoreLocation, logger: Logger): Promise<
     await store.close().catch(() => {});
   };
   return {
+    store,
     async started(job) {
       stateBefore = await readState(job.statePath).catch(() => undefined);
       const what = { job: job.name, jobFile: job.file, tenant: job.tenantId, startedAt, status: 'running' };
@@ -109,7 +112,7 @@ export async function recordCliRun(loc: StoreLocation, logger: Logger): Promise<
 }
 
 /**
- * Every run of a scheduler, saved at each of its events (queued, attempts, finished), with the
+ * Every run of a scheduler (notifications are sent by service.ts, also without a store), saved at each of its events (queued, attempts, finished), with the
  * warn+ log lines of its attempts. Returns a function that stops recording after the last write.
  */
 export function recordScheduler(
@@ -118,7 +121,6 @@ export function recordScheduler(
   logger: Logger,
 ): () => Promise<void> {
   const w = writer(store, logger);
-  const notify = notifierFromEnv(logger);
   const captures = new Map<string, LogCapture>();
   const off = scheduler.on((e) => {
     const run = e.run;
@@ -135,7 +137,6 @@ export function recordScheduler(
       const lines = capture.take();
       void w.write((s) => s.appendLogs(run.id, lines));
     }
-    if (e.type === 'run_finished') void w.write(async () => notify?.(entry));
     if (e.type === 'run_finished' || e.type === 'run_skipped') {
       capture?.stop();
       captures.delete(run.id);

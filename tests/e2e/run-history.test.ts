@@ -6,13 +6,14 @@
  * screenshot used by docs/run-history.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine, RunEntry } from '../../host/store/types.js';
 import { BIN, cliEnv, REPO, runCli } from '../helpers/cli.js';
+import { copyQuickstart } from '../helpers/quickstart-copy.js';
 
 let dir: string;
 let stateDir: string;
@@ -33,18 +34,7 @@ async function runsJson(args: string[]): Promise<RunsJson> {
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'dativo-history-'));
   stateDir = path.join(dir, 'state');
-  await cp(path.join(REPO, 'examples/quickstart'), dir, { recursive: true });
-  // The same orders with one Status out of the contract's 1..8: strict validation fails the run.
-  const csv = (await readFile(path.join(dir, 'data/sales_orders.csv'), 'utf8')).split('\n');
-  csv[2] = csv[2]!.replace(',5,SO43660,', ',99,SO43660,');
-  await writeFile(path.join(dir, 'data/bad.csv'), csv.join('\n'));
-  // The quickstart names its contract relative to examples/quickstart/; here it runs from a copy.
-  const job = (await readFile(path.join(dir, 'job.yaml'), 'utf8')).replace(
-    /^asset_path: .*$/m,
-    `asset_path: ${path.join(REPO, 'assets/quickstart/sales_orders.yaml')}`,
-  );
-  await writeFile(path.join(dir, 'job.yaml'), job);
-  await writeFile(path.join(dir, 'broken.yaml'), job.replace('data/sales_orders.csv', 'data/bad.csv'));
+  await copyQuickstart(dir);
   const ok = await runCli(['run', '--config', 'job.yaml', '--state-dir', stateDir], { cwd: dir });
   expect(ok.code, ok.stderr).toBe(0);
   const bad = await runCli(['run', '--config', 'broken.yaml', '--state-dir', stateDir], { cwd: dir });

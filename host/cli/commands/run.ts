@@ -3,11 +3,13 @@ import { findJobFiles } from '../../config/find-jobs.js';
 import { resolveJob } from '../../connectors/index.js';
 import { createLogger } from '../../observability/logger.js';
 import { writeMetricsFile } from '../../observability/metrics.js';
+import { lineageRun } from '../../observability/openlineage.js';
 import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
 import { nothingNewText, toReportError } from '../../pipeline/run-job.js';
 import { runStreams } from '../../pipeline/run-streams.js';
+import { withStoreLock } from '../../store/job-lock.js';
 import { recordCliRun } from '../../store/recorder.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, storeOption, withJobOptions } from '../options.js';
@@ -41,6 +43,7 @@ function summaryLine(r: RunReport, file: string): string {
 
 interface RunFlags extends CommonOptions {
   fullRefresh?: boolean;
+  openlineage?: string;
 }
 
 /**
@@ -58,20 +61,30 @@ async function runOne(
   });
   const interrupt = onInterrupt();
   const history = await recordCliRun(opts, logger);
+  const lineage = lineageRun(
+    opts.openlineage
+      ? { url: opts.openlineage, logger, ...namespaceFromEnv(process.env.DATIVO_OPENLINEAGE_NAMESPACE) }
+      : undefined,
+  );
   try {
     const job = await loadJobForCli(file, opts);
     resolveJob(job);
     await history.started(job);
+    await lineage.start(job);
     // The job's own logging level applies unless --verbose asks for everything.
     if (!opts.verbose && !opts.quiet)
       logger.level = job.logging.level.toLowerCase() === 'warning' ? 'warn' : job.logging.level.toLowerCase();
+    // A shared store's lock lost mid-run (its session ended) stops the run like an interrupt.
+    const lost = new AbortController();
     const report = await runStreams(job, {
       logger,
-      signal: interrupt.signal,
+      signal: AbortSignal.any([interrupt.signal, lost.signal]),
+      lock: withStoreLock(history.store, undefined, { onLost: (why) => lost.abort(why) }),
       progress: !opts.json && !opts.quiet,
       ...(opts.fullRefresh ? { fullRefresh: true } : {}),
     });
     await history.finished(report);
+    await lineage.finish(report);
     if (opts.json) emit(report);
     else if (!opts.quiet || report.exitCode !== 0) printLine(summaryLine(report, file));
     // A failed run always explains itself on stderr, also when stdout carries the JSON report.
@@ -79,6 +92,7 @@ async function runOne(
     return report.exitCode;
   } catch (err) {
     await history.failed(err, file);
+    await lineage.failed(toReportError(err));
     printError(err, opts.verbose ?? false);
     if (opts.json) emit({ jobFile: file, status: 'failed', exitCode: 2, errors: [toReportError(err)] });
     return 2;
@@ -86,6 +100,8 @@ async function runOne(
     interrupt.dispose();
   }
 }
+
+const namespaceFromEnv = (ns: string | undefined) => (ns ? { namespace: ns } : {});
 
 export function runCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('run')
@@ -107,6 +123,12 @@ export function runCommand(setExit: (code: number) => void): Command {
       'export traces over OTLP/HTTP (default: $OTEL_EXPORTER_OTLP_ENDPOINT; off)',
     )
     .addOption(storeOption())
+    .addOption(
+      new Option(
+        '--openlineage <url>',
+        'POST OpenLineage START/COMPLETE/FAIL run events to this endpoint (e.g. http://marquez:5000/api/v1/lineage)',
+      ).env('DATIVO_OPENLINEAGE_URL'),
+    )
     .option(
       '--full-refresh',
       "ignore the saved state, re-read everything and replace the job's earlier data in the target in the same commit (local and S3 targets)",
