@@ -35,6 +35,11 @@ function row<A extends SourceAdapter | SinkAdapter>(
   return table.find((a) => a.selectedBy === selectedBy && a.name === name);
 }
 
+/** `file.py:Class` runs in the Python runtime; everything else is a WebAssembly plugin. */
+function pluginRuntime(ref: string | undefined): 'python' | 'extism' {
+  return ref && /\.py(:[A-Za-z_][A-Za-z0-9_]*)?$/i.test(ref) ? 'python' : 'extism';
+}
+
 /** True when the job's source or target is a plugin; a refused plugin kind throws. */
 function usesPlugin(
   job: ResolvedJob,
@@ -53,7 +58,7 @@ function usesPlugin(
 export function resolveSource(job: ResolvedJob): SourceAdapter {
   const { source } = job;
   if (usesPlugin(job, source, source.customReader, 'source.custom_reader'))
-    return row(SOURCE_ADAPTERS, 'plugin', 'extism')!;
+    return row(SOURCE_ADAPTERS, 'plugin', pluginRuntime(source.customReader))!;
   const nativeByDefault = NATIVE_UNLESS_JOB_SAYS.has(source.type) && source.engineExplicit !== true;
   const engine = nativeByDefault ? undefined : row(SOURCE_ADAPTERS, 'engine', source.engine);
   if (engine) return engine;
