@@ -71,8 +71,11 @@ export function resolveSource(job: ResolvedJob): SourceAdapter {
 
 export function resolveSink(job: ResolvedJob): SinkAdapter {
   const { target } = job;
-  if (usesPlugin(job, target, target.customWriter, 'target.custom_writer'))
+  if (usesPlugin(job, target, target.customWriter, 'target.custom_writer')) {
+    if (pluginRuntime(target.customWriter) === 'python')
+      throw notImplemented(job, 'a Python custom_writer', 'target.custom_writer');
     return row(SINK_ADAPTERS, 'plugin', 'extism')!;
+  }
   const connector = row(SINK_ADAPTERS, 'connector', target.type);
   if (!connector) throw notImplemented(job, `target connector "${target.type}"`, 'target_connector_path');
   if (target.fileFormat !== 'parquet')

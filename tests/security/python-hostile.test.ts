@@ -109,11 +109,14 @@ describe('a Python plugin cannot get out', () => {
     const rows = tableFromIPC(body)
       .toArray()
       .map((r) => r.toJSON() as { probe: string; blocked: boolean; detail: string });
-    expect(rows.map((r) => r.probe)).toHaveLength(14);
+    expect(rows.map((r) => r.probe)).toHaveLength(15);
     for (const r of rows) expect(r.blocked, `${r.probe}: ${r.detail}`).toBe(true);
     const by = Object.fromEntries(rows.map((r) => [r.probe, r.detail]));
     expect(by['read /etc/passwd']).toMatch(/FileNotFoundError/);
     expect(by['import js']).toMatch(/module 'js' is not available in the Dativo Python sandbox/);
+    expect(by['import pandas']).toMatch(
+      /module 'pandas' is not available in the Dativo Python sandbox: it has the Python standard library/,
+    );
     expect(by['ungranted secret']).toMatch(/KeyError/);
     expect(by['Function: Deno.readTextFileSync']).toMatch(/NotCapable|Requires read access/);
     expect(by['Function: Deno.Command']).toMatch(/NotCapable|Requires run access/);

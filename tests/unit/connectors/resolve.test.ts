@@ -70,6 +70,8 @@ describe('resolveSource', () => {
     const py = resolveSource(job({ source: { customReader: 'plugins/r.py:Reader' } }));
     expect([py.selectedBy, py.name]).toEqual(['plugin', 'python']);
     expect(resolveSource(job({ source: { customReader: 'plugins/r.wasm' } })).name).toBe('extism');
+    const writer = failure(() => resolveSink(job({ target: { customWriter: 'plugins/w.py:Writer' } })));
+    expect([writer.code, writer.keyPath]).toEqual(['NOT_IMPLEMENTED', 'target.custom_writer']);
   });
 
   it('refuses a connector without a row, at source_connector_path', () => {

@@ -126,8 +126,9 @@ for (;;) {
   let reply;
   let body;
   try {
-    const out = JSON.parse(glue.handle(JSON.stringify(header)));
-    if (out && out.batch === true) {
+    const { value: out, error } = JSON.parse(glue.handle(JSON.stringify(header)));
+    if (error !== undefined) reply = { kind: 'result', ok: false, error };
+    else if (out && out.batch === true) {
       body = ipcOf(out);
       reply = { kind: 'result', ok: true, value: { batch: true, rows: out.rows } };
     } else reply = { kind: 'result', ok: true, value: out };

@@ -140,6 +140,6 @@ def handle(request_json):
     if op is None:
         raise ValueError(f"unknown request {req.get('op')!r}")
     try:
-        return json.dumps(op(req), default=str)
+        return json.dumps({"value": op(req)}, default=str)
     except Exception as e:  # the host reports it as the plugin's error, with the plugin's line
-        raise RuntimeError(f"{type(e).__name__}: {e}{_where(e)}") from None
+        return json.dumps({"error": f"{type(e).__name__}: {e}{_where(e)}"})
