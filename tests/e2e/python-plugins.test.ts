@@ -3,6 +3,7 @@
  * `source.custom_reader: file.py:Class`) runs unchanged in the Python sandbox through `dativo run`;
  * DuckDB reads the output back.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,4 +40,25 @@ describe('an original custom_reader (BaseReader subclass) in the Python sandbox'
     // The plugin's `logging` reached the run's log through the host.
     expect(r.stderr).toContain('csv_employee_reader: reading');
   }, 320_000);
+
+  it('a reader opening a file the job does not name gets FileNotFoundError; exit 2, nothing written', async () => {
+    const out = path.join(tmp, 'outside');
+    const job = 'tests/fixtures/python-plugins/jobs/outside_reader.yaml';
+    const r = await runCli(['run', '--config', job, '--state-dir', path.join(tmp, 'state-outside')], {
+      env: { OUT_DIR: out },
+      timeoutMs: 300_000,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "[PLUGIN_ERROR] plugin outside_reader: next failed: FileNotFoundError: [Errno 44] No such file or directory: '/etc/passwd' (at outside_reader.py:7)",
+    );
+    expect(r.stderr).not.toMatch(/Traceback|\n\s+at /);
+    expect(r.stderr).not.toContain('root:x:0');
+    expect(existsSync(out) ? await parquetFileCount(out) : 0).toBe(0);
+  }, 320_000);
 });
+
+async function parquetFileCount(dir: string): Promise<number> {
+  const files = await import('tinyglobby').then((g) => g.glob('**/*.parquet', { cwd: dir }));
+  return files.length;
+}

@@ -98,7 +98,7 @@ export class PythonInstance {
     const tail = masker.mask(this.stderrTail.trim().split('\n').slice(-5).join('\n'));
     return new DativoError(
       'PLUGIN_ERROR',
-      `plugin ${this.plugin}: the Python runtime exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`,
+      `the Python runtime exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`,
       { location: { plugin: this.plugin } },
     );
   }
@@ -184,7 +184,7 @@ export class PythonInstance {
 
   private kill(capability: 'timeout' | 'memory' | 'output', why: string): void {
     if (this.dead) return;
-    const message = `plugin ${this.plugin}: ${why} (capability ${capability}); the Python runtime was terminated`;
+    const message = `${why} (capability ${capability}); the Python runtime was terminated`;
     auditDenial(this.opts.logger, { plugin: this.plugin, capability, resource: capability, message });
     this.dead = new DativoError('PLUGIN_ERROR', message, {
       location: { plugin: this.plugin },
@@ -231,7 +231,8 @@ export class PythonInstance {
     if (f.header.ok !== true) {
       throw new DativoError(
         'PLUGIN_ERROR',
-        `plugin ${this.plugin}: ${op} failed: ${masker.mask(String(f.header.error ?? 'unknown error'))}`,
+        // No "plugin X:" prefix: the location names the plugin when the error is shown.
+        `${op} failed: ${masker.mask(String(f.header.error ?? 'unknown error'))}`,
         { location: { plugin: this.plugin }, details: { call: op } },
       );
     }
