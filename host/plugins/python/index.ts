@@ -1,7 +1,7 @@
 /**
  * The Python plugin runtime: readers (and writers) written for the original system's
  * `dativo_ingest.plugins` interface, run unchanged in Pyodide inside Deno inside bubblewrap.
- * docs/python-plugins.md describes it for users; SECURITY.md beside this folder the boundary.
+ * docs/python-plugins.md describes it for users, and its "The sandbox" section the boundary.
  */
 import type { SecretLookup } from '../../config/secret-lookup.js';
 import type { ResolvedJob } from '../../config/types.js';
