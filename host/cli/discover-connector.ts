@@ -3,8 +3,8 @@
  * the original, a built-in connector answers from the registry (its `objects_supported`; stripe and
  * hubspot list their streams), since listing a real account's objects needs a job's credentials.
  * Whether this build runs the connector in each role comes from the adapter rows of host/connectors
- * (the same rows `run` resolves through). A plugin file is refused as `run` refuses it: a `.py`
- * plugin needs the Python plugin runtime, which this version does not have, so exit 2 says so.
+ * (the same rows `run` resolves through). A plugin file is refused as `run` refuses it; a `.py`
+ * reader's discover() needs the config its class is built with, so it is asked through a job.
  */
 
 import { nearest } from '../config/issues.js';
@@ -21,6 +21,13 @@ export interface ConnectorDiscovery {
 export async function discoverConnector(name: string): Promise<ConnectorDiscovery> {
   const refused = refusedPlugin(name, { plugin: name });
   if (refused) throw refused;
+  if (/\.py(:\w+)?$/i.test(name)) {
+    throw new DativoError(
+      'CONFIG_INVALID',
+      `discover --connector ${name}: a Python reader is built from a job's source block; ` +
+        'run `dativo discover --config JOB.yaml` with a job whose source.custom_reader names it',
+    );
+  }
   const registry = await loadRegistry();
   const entry = registry.connectors[name];
   if (!entry) {

@@ -1,6 +1,6 @@
 /**
  * What this build refuses, in one place: connectors that registry/connectors.yaml lists but no
- * adapter serves yet, and plugin kinds that cannot (native code) or cannot yet (Python) run.
+ * adapter serves yet, and plugin kinds that cannot run (native code).
  */
 import path from 'node:path';
 import { DativoError, type Location } from '../errors.js';
@@ -23,8 +23,8 @@ export const REFUSALS: readonly Refusal[] = [
 ];
 
 /**
- * Plugins this build refuses before anything else is loaded: native code for good (it cannot be
- * sandboxed), Python until its runtime exists. Undefined for a plugin the host may run.
+ * Plugins this build refuses before anything else is loaded: native code (it cannot be sandboxed).
+ * Undefined for a plugin the host may run (Python files run in host/plugins/python).
  */
 export function refusedPlugin(ref: string, location: Location): DativoError | undefined {
   const file = ref.split(':')[0] ?? ref;
@@ -34,13 +34,6 @@ export function refusedPlugin(ref: string, location: Location): DativoError | un
       'PLUGIN_DENIED',
       `native plugin ${file} refused: native code cannot be sandboxed. Compile the plugin to WebAssembly ` +
         'and point the job at the .wasm file or plugin directory',
-      { location },
-    );
-  }
-  if (ext === '.py') {
-    return new DativoError(
-      'NOT_IMPLEMENTED',
-      `Python plugin ${file} needs the Python plugin runtime, which is not implemented in this version of Dativo`,
       { location },
     );
   }

@@ -36,6 +36,11 @@ function row<A extends SourceAdapter | SinkAdapter>(
   return table.find((a) => a.selectedBy === selectedBy && a.name === name);
 }
 
+/** `file.py:Class` runs in the Python runtime; everything else is a WebAssembly plugin. */
+function pluginRuntime(ref: string | undefined): 'python' | 'extism' {
+  return ref && /\.py(:[A-Za-z_][A-Za-z0-9_]*)?$/i.test(ref) ? 'python' : 'extism';
+}
+
 /** True when the job's source or target is a plugin; a refused plugin kind throws. */
 function usesPlugin(
   job: ResolvedJob,
@@ -80,7 +85,7 @@ export function resolveSource(job: ResolvedJob): SourceAdapter {
 function chooseSource(job: ResolvedJob): SourceAdapter {
   const { source } = job;
   if (usesPlugin(job, source, source.customReader, 'source.custom_reader'))
-    return row(SOURCE_ADAPTERS, 'plugin', 'extism')!;
+    return row(SOURCE_ADAPTERS, 'plugin', pluginRuntime(source.customReader))!;
   const nativeByDefault = NATIVE_UNLESS_JOB_SAYS.has(source.type) && source.engineExplicit !== true;
   const engine = nativeByDefault ? undefined : row(SOURCE_ADAPTERS, 'engine', source.engine);
   if (engine) return engine;
@@ -94,6 +99,8 @@ function chooseSource(job: ResolvedJob): SourceAdapter {
 export function resolveSink(job: ResolvedJob): SinkAdapter {
   const { target } = job;
   if (usesPlugin(job, target, target.customWriter, 'target.custom_writer')) {
+    if (pluginRuntime(target.customWriter) === 'python')
+      throw notImplemented(job, 'a Python custom_writer', 'target.custom_writer');
     // A writer plugin produces files: the host commits them to a file target. An Iceberg table
     // would need them to be Parquet data files with field ids, which no plugin ABI promises yet.
     if (!row(SINK_ADAPTERS, 'connector', target.type)?.openStore)

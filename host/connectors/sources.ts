@@ -105,6 +105,17 @@ export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
       return createPluginSource(job, undefined, { hooks: pluginCallHooks, ...(logger ? { logger } : {}) });
     },
   },
+  {
+    name: 'python',
+    kind: 'source',
+    selectedBy: 'plugin',
+    configSchema: passThrough,
+    capabilities: FULL,
+    async open({ job, logger }) {
+      const { createPythonReader } = await import('../plugins/python/index.js');
+      return createPythonReader(job, logger ? { logger } : {});
+    },
+  },
   engineSource('airbyte', async () => (await import('../engines/airbyte/index.js')).createAirbyteSource),
   engineSource('singer', async () => (await import('../engines/singer/index.js')).createSingerSource),
   engineSource('meltano', async () => (await import('../engines/meltano/index.js')).createMeltanoSource),

@@ -74,10 +74,10 @@ describe('discover --connector (spec §2), without a job file', () => {
     expect(doc.count).toBe(3);
   });
 
-  it('a .py plugin exits 2 naming the missing Python runtime; an unknown name the nearest one', async () => {
+  it('a .py plugin exits 2 pointing at discover --config; an unknown name the nearest one', async () => {
     const py = await runCli(['discover', '--connector', 'plugins/my_reader.py']);
     expect(py.code).toBe(2);
-    expect(py.stderr).toContain('Python plugin runtime');
+    expect(py.stderr).toContain('dativo discover --config JOB.yaml');
     const typo = await runCli(['discover', '--connector', 'strpe']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('no connector named "strpe" (the nearest is "stripe"');

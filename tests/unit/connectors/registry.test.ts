@@ -56,6 +56,7 @@ describe('adapter table and registry/connectors.yaml', () => {
       'engine:meltano',
       'engine:singer',
       'plugin:extism',
+      'plugin:python',
     ]);
     expect(names(SINK_ADAPTERS)).toEqual([
       'connector:iceberg',

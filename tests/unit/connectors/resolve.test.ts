@@ -62,13 +62,16 @@ describe('resolveSource', () => {
     expect(resolveSource(job({ source: named })).name).toBe('meltano');
   });
 
-  it('picks the plugin row for a reader plugin, and refuses native and Python plugins', () => {
+  it('picks the plugin row for a reader plugin, the Python row for a .py file, and refuses native plugins', () => {
     expect(resolveSource(job({ source: { customReader: 'plugins/r.wasm' } })).selectedBy).toBe('plugin');
     expect(failure(() => resolveSource(job({ source: { customReader: 'r.so' } }))).code).toBe(
       'PLUGIN_DENIED',
     );
-    const py = failure(() => resolveSource(job({ source: { customReader: 'r.py' } })));
-    expect([py.code, py.keyPath]).toEqual(['NOT_IMPLEMENTED', 'source.custom_reader']);
+    const py = resolveSource(job({ source: { customReader: 'plugins/r.py:Reader' } }));
+    expect([py.selectedBy, py.name]).toEqual(['plugin', 'python']);
+    expect(resolveSource(job({ source: { customReader: 'plugins/r.wasm' } })).name).toBe('extism');
+    const writer = failure(() => resolveSink(job({ target: { customWriter: 'plugins/w.py:Writer' } })));
+    expect([writer.code, writer.keyPath]).toEqual(['NOT_IMPLEMENTED', 'target.custom_writer']);
   });
 
   it('refuses a connector without a row, at source_connector_path', () => {
