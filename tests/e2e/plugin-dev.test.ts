@@ -26,7 +26,7 @@ describe('plugin init → build → test → run', () => {
     await mkdir(work);
     const init = await runCli(['plugin', 'init', '--lang', 'rust', 'acme-rows'], { cwd: work });
     expect(init.code, init.stderr).toBe(0);
-    expect(init.stderr).toContain(`created rust plugin acme-rows in ${path.join(work, 'acme-rows')}`);
+    expect(init.stderr).toContain(`created rust reader plugin acme-rows in ${path.join(work, 'acme-rows')}`);
     const dir = path.join(work, 'acme-rows');
     const cargo = await readFile(path.join(dir, 'Cargo.toml'), 'utf8');
     expect(cargo).toContain('name = "acme-rows"');
