@@ -8,7 +8,7 @@ import { installHost } from './send.js';
 // The HTTP helpers send through the host and keep state there unless given others.
 installHost(request, state);
 
-export { bool, type Column, float64, int32, int64, ipcBatch, rowsOf, timestampMs, utf8 } from './arrow.js';
+export { bool, type Column, float64, int32, int64, ipcBatch, rowsOf, timestampMs, timestampUs, utf8 } from './arrow.js';
 export { type ErrorRecord, PluginError } from './errors.js';
 export {
   config,
