@@ -120,7 +120,12 @@ export function testFilesFor(dir: string, given?: string[]): string[] {
     .map((f) => path.resolve(dir, f));
 }
 
-function prepare(dir: string, manifest: PluginManifest, config: Record<string, unknown>): PreparedPlugin {
+/** The plugin as a job would open it, granted everything its manifest requests. */
+export function prepare(
+  dir: string,
+  manifest: PluginManifest,
+  config: Record<string, unknown>,
+): PreparedPlugin {
   return preparePlugin(dir, {
     role: manifest.role,
     // `plugin test` is the author's own check: it allows what the manifest asks (host maxima still apply).

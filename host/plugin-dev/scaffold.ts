@@ -1,7 +1,7 @@
 /**
- * `dativo plugin init --lang rust NAME`: a working reader in any folder, from
- * `plugin-pdk/templates/rust-reader`. The template is a member of the plugin workspace (so CI
- * builds it); the copy becomes its own workspace root that needs `dativo-pdk` by version (the
+ * `dativo plugin init --lang rust|ts [--role reader|writer] NAME`: a working plugin in any folder,
+ * from `plugin-pdk/templates/<lang>-<role>`. The Rust template is a member of the plugin workspace
+ * (so CI builds it); the copy becomes its own workspace root that needs `dativo-pdk` by version (the
  * Dativo that builds it supplies the path: no path of this machine in the copy), with the
  * workspace's portable cargo config and profile, and a manifest awaiting its first build.
  */
@@ -15,17 +15,25 @@ import { dativoRoot, templateDir } from './paths.js';
 
 export const LANGUAGES = ['rust', 'ts'] as const;
 export type PluginLanguage = (typeof LANGUAGES)[number];
+export const ROLES = ['reader', 'writer'] as const;
+export type PluginRole = (typeof ROLES)[number];
+/** The templates that exist: a writer only in TypeScript so far. */
+const TEMPLATES: Record<PluginLanguage, readonly PluginRole[]> = {
+  rust: ['reader'],
+  ts: ['reader', 'writer'],
+};
 
 /** The template's own names, replaced by the plugin's. */
 const TEMPLATE_PACKAGE = 'rust-reader-template';
 const TEMPLATE_CRATE = 'rust_reader_template';
-const TS_TEMPLATE = 'ts-reader-template';
 /** Never copied from the template folder. */
 const SKIP = new Set(['target', '.cargo', 'Cargo.lock']);
 
 export interface InitOptions {
   name: string;
   lang?: PluginLanguage;
+  /** Reader (default) or writer. */
+  role?: PluginRole;
   /** Target folder (default ./NAME). */
   dir?: string;
   /** The Dativo install to build against (default: this one). */
@@ -81,8 +89,11 @@ function rewriteCargoToml(text: string, pkg: string, root: string): string {
  * build` resolves `@dativo/pdk` and apache-arrow from this Dativo (the plugin's own node_modules
  * come first, for its other dependencies).
  */
-function initTsPlugin(name: string, template: string, dir: string): InitResult {
-  const files = copyTree(template, dir, (_rel, text) => text.split(TS_TEMPLATE).join(name));
+function initTsPlugin(name: string, role: PluginRole, template: string, dir: string): InitResult {
+  const placeholder = `ts-${role}-template`;
+  const files = copyTree(template, dir, (_rel, text) =>
+    text.split(placeholder).join(name).split(placeholder.replace(/-/g, '_')).join(name.replace(/-/g, '_')),
+  );
   const manifestPath = path.join(dir, MANIFEST_FILE);
   setManifestEntry(manifestPath, { file: `${name}.wasm`, sha256: UNBUILT_SHA256 });
   return { dir, files: files.sort() };
@@ -91,6 +102,10 @@ function initTsPlugin(name: string, template: string, dir: string): InitResult {
 export function initPlugin(opts: InitOptions): InitResult {
   const lang = opts.lang ?? 'rust';
   if (!LANGUAGES.includes(lang)) throw fail(`--lang ${lang}: only ${LANGUAGES.join(', ')} is supported`);
+  const role = opts.role ?? 'reader';
+  if (!TEMPLATES[lang].includes(role)) {
+    throw fail(`--role ${role}: the ${lang} templates are ${TEMPLATES[lang].join(', ')} only`);
+  }
   const name = opts.name;
   if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
     throw fail(
@@ -98,7 +113,7 @@ export function initPlugin(opts: InitOptions): InitResult {
     );
   }
   const root = opts.root ?? dativoRoot();
-  const template = templateDir(lang, 'reader', root);
+  const template = templateDir(lang, role, root);
   if (!existsSync(template)) throw new DativoError('CONFIG_NOT_FOUND', `no plugin template at ${template}`);
   const dir = path.resolve(opts.dir ?? name);
   if (existsSync(dir)) {
@@ -110,7 +125,7 @@ export function initPlugin(opts: InitOptions): InitResult {
       );
     }
   }
-  if (lang === 'ts') return initTsPlugin(name, template, dir);
+  if (lang === 'ts') return initTsPlugin(name, role, template, dir);
   const crate = name.replace(/-/g, '_');
   const files = copyTree(template, dir, (rel, text) => {
     if (rel === 'Cargo.toml') return rewriteCargoToml(text, name, root);

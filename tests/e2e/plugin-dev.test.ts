@@ -27,7 +27,7 @@ describe('plugin init → build → test → run', () => {
     await mkdir(work);
     const init = await runCli(['plugin', 'init', '--lang', 'rust', 'acme-rows'], { cwd: work });
     expect(init.code, init.stderr).toBe(0);
-    expect(init.stderr).toContain(`created rust plugin acme-rows in ${path.join(work, 'acme-rows')}`);
+    expect(init.stderr).toContain(`created rust reader plugin acme-rows in ${path.join(work, 'acme-rows')}`);
     const scaffolded = path.join(work, 'acme-rows');
     const cargo = await readFile(path.join(scaffolded, 'Cargo.toml'), 'utf8');
     expect(cargo).toContain('name = "acme-rows"');

@@ -25,7 +25,9 @@ describe('plugin init --lang ts → build → test → run', () => {
     const env = { DATIVO_CACHE_DIR: path.join(tmp, 'cache') };
     const init = await runCli(['plugin', 'init', 'acme-ts', '--lang', 'ts'], { cwd: work, env });
     expect(init.code, init.stderr).toBe(0);
-    expect(init.stderr).toContain(`created ts plugin acme-ts in ${path.join(work, 'acme-ts')} (5 files)`);
+    expect(init.stderr).toContain(
+      `created ts reader plugin acme-ts in ${path.join(work, 'acme-ts')} (5 files)`,
+    );
     const dir = path.join(work, 'acme-ts');
 
     const build = await runCli(['plugin', 'build', dir], { timeoutMs: 900_000, env });

@@ -11,22 +11,12 @@
  */
 
 import { pathToFileURL } from 'node:url';
-import { type MessagePort, parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { HostLimitError, KernelBudget } from '../extism/budget.js';
 import { type HostEnv, type HostState, newHostState } from '../extism/host-functions.js';
-import type {
-  CallMessage,
-  CallResult,
-  FailureKind,
-  FromWorker,
-  InitMessage,
-  PluginErrorInfo,
-  ToWorker,
-} from '../extism/protocol.js';
-import { CTL_CALLS, CTL_RESULTS } from '../extism/protocol.js';
-import type { HttpOutcome, HttpRequest } from '../http-policy.js';
+import type { CallMessage, FailureKind, InitMessage, PluginErrorInfo, ToWorker } from '../extism/protocol.js';
 import { createInputFiles } from '../input-files.js';
 import { Wasm, type WasmModule } from '../wasm-api.js';
+import { blockingHttp, runCall, WorkerChannel } from '../worker-channel.js';
 import { ArgumentMemory, buildComponentHost, CallBlocks } from './host-functions.js';
 import { wasiImports } from './wasi.js';
 
@@ -39,48 +29,15 @@ export interface ComponentModules {
 
 type Root = Record<string, (...args: unknown[]) => unknown>;
 
-const port = parentPort;
-if (!port) throw new Error('component worker must run inside a worker thread');
+const channel = WorkerChannel.ofThisThread('component worker');
 
-const SPIN_MS = 0.05;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 let root: Root | undefined;
 let env: HostEnv | undefined;
 let st: HostState | undefined;
 let blocks: CallBlocks | undefined;
-let out: { port: MessagePort; ctl: Int32Array } | undefined;
 let queue: Promise<void> = Promise.resolve();
-
-function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
-  if (!out) {
-    port!.postMessage(msg, transfer);
-    return;
-  }
-  out.port.postMessage(msg, transfer);
-  if (msg.type === 'result') {
-    Atomics.add(out.ctl, CTL_RESULTS, 1);
-    Atomics.notify(out.ctl, CTL_RESULTS);
-  }
-}
-
-function blockingHttp(hostPort: MessagePort, flag: Int32Array) {
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  return (req: HttpRequest, body?: Uint8Array): HttpOutcome => {
-    Atomics.store(flag, 0, 0);
-    hostPort.postMessage({ type: 'http', req, body });
-    while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0, 1000);
-    let reply = receiveMessageOnPort(hostPort);
-    for (let i = 0; !reply && i < 1000; i++) {
-      Atomics.wait(sleeper, 0, 0, 1);
-      reply = receiveMessageOnPort(hostPort);
-    }
-    const outcome = (reply?.message as { outcome: HttpOutcome } | undefined)?.outcome;
-    return (
-      outcome ?? { ok: false, error: { code: 'INTERNAL', message: 'no reply from host', retryable: true } }
-    );
-  };
-}
 
 /** Extism export name → the bindings' function and how its input/output cross. */
 const CALLS: Record<string, (r: Root, input: Uint8Array | undefined) => Uint8Array | null> = {
@@ -125,8 +82,8 @@ async function init(msg: InitMessage): Promise<void> {
     files: createInputFiles(msg.grant.files ?? [], msg.grant.plugin),
     memory: () => memory,
     http: blockingHttp(msg.hostPort, new Int32Array(msg.flag)),
-    emitLog: (level, message) => post({ type: 'log', level, message }),
-    emitDenied: (denial) => post({ type: 'denied', denial }),
+    emitLog: (level, message) => channel.post({ type: 'log', level, message }),
+    emitDenied: (denial) => channel.post({ type: 'denied', denial }),
   };
   st = newHostState(msg.outputUsed, msg.logBytes);
   blocks = new CallBlocks();
@@ -144,13 +101,12 @@ async function init(msg: InitMessage): Promise<void> {
       },
       { ...wasi, 'dativo:plugin/host': host, 'dativo:plugin/types': {} },
     );
-    post({ type: 'ready', exports: modules.exports });
-    out = { port: msg.callPort, ctl: new Int32Array(msg.ctl) };
-    void serve(msg.callPort, out.ctl);
+    channel.post({ type: 'ready', exports: modules.exports });
+    channel.serve(msg.callPort, msg.ctl, call);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const link = e instanceof Wasm.LinkError;
-    post({
+    channel.post({
       type: 'init-error',
       kind: link ? 'denied' : 'host',
       error: {
@@ -159,20 +115,6 @@ async function init(msg: InitMessage): Promise<void> {
         retryable: false,
       },
     });
-  }
-}
-
-async function serve(callPort: MessagePort, ctl: Int32Array): Promise<void> {
-  for (;;) {
-    const seen = Atomics.load(ctl, CTL_CALLS);
-    const m = receiveMessageOnPort(callPort);
-    if (!m) {
-      const until = performance.now() + SPIN_MS;
-      while (Atomics.load(ctl, CTL_CALLS) === seen && performance.now() < until);
-      if (Atomics.load(ctl, CTL_CALLS) === seen) Atomics.wait(ctl, CTL_CALLS, seen, 1000);
-      continue;
-    }
-    call(m.message as CallMessage);
   }
 }
 
@@ -215,70 +157,30 @@ function classify(e: unknown, plugin: string, fn: string): { kind: FailureKind; 
   };
 }
 
-function resetCall(s: HostState): void {
-  s.lastError = undefined;
-  s.fatal = undefined;
-  s.denial = undefined;
-  s.logsThisCall = 0;
-}
-
-function call(msg: CallMessage): void {
+async function call(msg: CallMessage): Promise<void> {
   const r = root;
   const e = env;
   const s = st;
-  if (!r || !e || !s || !blocks) return;
-  resetCall(s);
-  let callMs = 0;
-  const stats = () => ({
-    kernelPeakBytes: e.budget.peak,
-    outputBytes: s.outputUsed,
-    logsDropped: s.logsDropped,
-    logBytesDropped: s.logBytesDropped,
-    logBytes: s.logBytes,
-    callMs,
+  const b = blocks;
+  if (!r || !e || !s || !b) return;
+  const result = await runCall(msg, e, s, {
+    invoke() {
+      const run = CALLS[msg.fn];
+      if (!run) throw new HostLimitError('host', msg.fn, `plugin ${e.grant.plugin}: no such call ${msg.fn}`);
+      const output = run(r, msg.input);
+      if (output && output.byteLength > e.grant.kernelBytes) {
+        throw new HostLimitError(
+          'kernel-memory',
+          `${output.byteLength} bytes`,
+          `plugin ${e.grant.plugin}: output of ${output.byteLength} bytes is above the ${e.grant.kernelBytes} granted (memory_mb)`,
+        );
+      }
+      return output;
+    },
+    classify,
+    cleanup: () => b.reset(),
   });
-  let result: CallResult;
-  try {
-    const run = CALLS[msg.fn];
-    if (!run) throw new HostLimitError('host', msg.fn, `plugin ${e.grant.plugin}: no such call ${msg.fn}`);
-    const t0 = performance.now();
-    const output = run(r, msg.input);
-    callMs = performance.now() - t0;
-    if (s.fatal) throw s.fatal;
-    if (s.denial) throw new HostLimitError('host', s.denial.resource, s.denial.message);
-    if (output && output.byteLength > e.grant.kernelBytes) {
-      throw new HostLimitError(
-        'kernel-memory',
-        `${output.byteLength} bytes`,
-        `plugin ${e.grant.plugin}: output of ${output.byteLength} bytes is above the ${e.grant.kernelBytes} granted (memory_mb)`,
-      );
-    }
-    result = { type: 'result', id: msg.id, ok: true, output, state: { ...e.state }, stats: stats() };
-  } catch (err) {
-    const cause: unknown = s.fatal ?? err;
-    const c = classify(cause, e.grant.plugin, msg.fn);
-    result = {
-      type: 'result',
-      id: msg.id,
-      ok: false,
-      kind: s.denial ? 'denied' : c.kind,
-      error: s.denial ? { code: 'PLUGIN_DENIED', message: s.denial.message, retryable: false } : c.error,
-      state: { ...e.state },
-      stats: stats(),
-    };
-    if (s.denial) result.denial = s.denial;
-    else if (cause instanceof HostLimitError && cause.capability !== 'host') {
-      result.denial = {
-        plugin: e.grant.plugin,
-        capability: cause.capability,
-        resource: cause.resource,
-        message: cause.message,
-      };
-    }
-  } finally {
-    blocks.reset();
-    e.budget.resetBlocks();
-  }
+  // Components say it per call, beside the result (their behaviour before the shared channel).
   if (s.logsDropped > 0) {
     e.emitLog(
       'warn',
@@ -286,11 +188,9 @@ function call(msg: CallMessage): void {
     );
     s.logsDropped = 0;
   }
-  const o = result.ok ? result.output : null;
-  const whole = o && o.byteOffset === 0 && o.byteLength === o.buffer.byteLength;
-  post(result, whole ? [o.buffer as ArrayBuffer] : []);
+  channel.postResult(result);
 }
 
-port.on('message', (msg: ToWorker) => {
+channel.onMessage((msg: ToWorker) => {
   if (msg.type === 'init') queue = queue.then(() => init(msg));
 });

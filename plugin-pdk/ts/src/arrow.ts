@@ -12,6 +12,7 @@ import {
   Int64,
   RecordBatchReader,
   Table,
+  TimestampMicrosecond,
   TimestampMillisecond,
   tableToIPC,
   Utf8,
@@ -35,6 +36,15 @@ export const bool = (values: (boolean | null)[]): Column => ({ type: new Bool(),
 /** UTC instants (plain TIMESTAMP in Parquet), from epoch milliseconds or Dates. */
 export const timestampMs = (values: (number | Date | null)[]): Column => ({
   type: new TimestampMillisecond(),
+  values: values.map((v) => (v instanceof Date ? v.getTime() : v)),
+});
+
+/**
+ * UTC instants as microseconds, the Arrow type of the contract's `timestamp` (what `plugin test`
+ * and the pipeline expect), from epoch milliseconds or Dates (apache-arrow scales them).
+ */
+export const timestampUs = (values: (number | Date | null)[]): Column => ({
+  type: new TimestampMicrosecond(),
   values: values.map((v) => (v instanceof Date ? v.getTime() : v)),
 });
 

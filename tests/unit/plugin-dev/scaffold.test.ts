@@ -54,6 +54,39 @@ describe('plugin init', () => {
     expect(readFileSync(path.join(dir, 'contract.yaml'), 'utf8')).toContain('name: my_api_rows');
   });
 
+  it('--lang ts --role writer: the writer template under the new name, its manifest a writer', () => {
+    const dir = path.join(tmp, 'ts-writer');
+    const res = initPlugin({ name: 'acme-out', lang: 'ts', role: 'writer', dir });
+    expect(res.files).toEqual([
+      'README.md',
+      'contract.yaml',
+      'dativo-plugin.yaml',
+      'job.yaml',
+      'sample.csv',
+      'src/plugin.ts',
+    ]);
+    const loaded = loadPluginManifest(dir, 'writer');
+    expect(loaded.manifest).toMatchObject({
+      name: 'acme-out',
+      role: 'writer',
+      runtime: 'component',
+      entry: { file: 'acme-out.wasm', sha256: UNBUILT_SHA256 },
+    });
+    for (const f of res.files) {
+      expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toMatch(/ts[-_]writer[-_]template/);
+    }
+    expect(readFileSync(path.join(dir, 'contract.yaml'), 'utf8')).toContain('name: acme_out_rows');
+    expect(readFileSync(path.join(dir, 'src/plugin.ts'), 'utf8')).toContain('writer({');
+  });
+
+  it('refuses a role the language has no template for, writing nothing', () => {
+    const dir = path.join(tmp, 'rust-writer');
+    expect(() => initPlugin({ name: 'x', lang: 'rust', role: 'writer', dir })).toThrow(
+      '--role writer: the rust templates are reader only',
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('refuses a non-empty folder and leaves it untouched', () => {
     const dir = path.join(tmp, 'taken');
     mkdirSync(dir);
