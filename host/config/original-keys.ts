@@ -5,9 +5,9 @@
  * so nothing a migrating user relied on is dropped in silence.
  */
 import { isPlainObject } from './merge.js';
-import { NESTED_RULES } from './original-nested-keys.js';
+import { type KeyFate, NESTED_RULES } from './original-nested-keys.js';
 
-export type KeyFate = 'used' | 'migrated' | 'ignored';
+export type { KeyFate };
 
 export interface KeyExplanation {
   key: string;

@@ -4,7 +4,9 @@
  * are written `[]`; a trailing `*` matches any key of that map. Keys without a rule here take
  * their nearest ancestor's fate (see original-keys.ts).
  */
-import type { KeyFate } from './original-keys.js';
+
+/** What became of an original key: read as it was, migrated to today's form, or ignored. */
+export type KeyFate = 'used' | 'migrated' | 'ignored';
 
 export interface NestedRule {
   fate: KeyFate;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpenLineageEvent } from '../../host/observability/openlineage.js';
+import type { OpenLineageEvent } from '../../host/cli/openlineage.js';
 import { reportOf, runCli } from '../helpers/cli.js';
 import { copyQuickstart } from '../helpers/quickstart-copy.js';
 

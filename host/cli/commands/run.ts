@@ -3,7 +3,7 @@ import { findJobFiles } from '../../config/find-jobs.js';
 import { resolveJob } from '../../connectors/index.js';
 import { createLogger } from '../../observability/logger.js';
 import { writeMetricsFile } from '../../observability/metrics.js';
-import { lineageRun } from '../../observability/openlineage.js';
+import { lineageRun } from '../openlineage.js';
 import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';

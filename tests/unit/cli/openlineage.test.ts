@@ -1,7 +1,7 @@
 /** OpenLineage dataset names from job locations, by the spec's naming conventions. */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { datasetOf } from '../../../host/observability/openlineage.js';
+import { datasetOf } from '../../../host/cli/openlineage.js';
 
 describe('OpenLineage dataset naming', () => {
   it('S3, other URLs, local paths and bare object names', () => {
