@@ -3,7 +3,6 @@ import { findJobFiles } from '../../config/find-jobs.js';
 import { resolveJob } from '../../connectors/index.js';
 import { createLogger } from '../../observability/logger.js';
 import { writeMetricsFile } from '../../observability/metrics.js';
-import { lineageRun } from '../openlineage.js';
 import { startTracing, type Tracing } from '../../observability/tracing.js';
 import { onInterrupt } from '../../pipeline/interrupt.js';
 import type { RunReport } from '../../pipeline/report.js';
@@ -12,6 +11,7 @@ import { runStreams } from '../../pipeline/run-streams.js';
 import { withStoreLock } from '../../store/job-lock.js';
 import { recordCliRun } from '../../store/recorder.js';
 import { loadJobForCli } from '../load.js';
+import { lineageRun } from '../openlineage.js';
 import { type CommonOptions, requireOneOf, storeOption, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';
 
