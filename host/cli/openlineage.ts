@@ -13,9 +13,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { ResolvedJob } from '../config/types.js';
 import { targetLocation } from '../connectors/index.js';
+import type { Logger } from '../observability/logger.js';
 import type { RunReport } from '../pipeline/report.js';
 import { deliver } from '../store/notify.js';
-import type { Logger } from '../observability/logger.js';
 
 const SCHEMA_URL = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
 const PRODUCER = 'https://github.com/dativo-io/dativo';
