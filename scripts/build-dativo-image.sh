@@ -50,7 +50,7 @@ if [ ! -d "$deps/node_modules" ]; then
 fi
 ctx="$(mktemp -d)"
 trap 'rm -rf "$ctx"' EXIT
-for p in package.json package-lock.json Dockerfile bin dist recipes registry examples; do
+for p in package.json package-lock.json Dockerfile bin dist recipes registry examples assets; do
   cp -a "$REPO_ROOT/$p" "$ctx/"
 done
 rm -rf "$ctx"/examples/*/output
