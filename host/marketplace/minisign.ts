@@ -51,9 +51,18 @@ export interface Signature {
   trustedComment: string;
 }
 
-/** The key id as minisign prints it: the 8 bytes read as a little-endian u64, upper-case hex. */
+/**
+ * The key id: the 8 bytes read as a little-endian u64, upper-case hex, always 16 digits. minisign
+ * itself drops leading zeros (`%PRIX64`), so ids typed by users go through `normalizeKeyId`.
+ */
 export function keyIdHex(keyId: Buffer): string {
   return Buffer.from(keyId).reverse().toString('hex').toUpperCase();
+}
+
+/** A key id as a user may type it (minisign prints `33674C5484D638E` for `033674C5484D638E`), or undefined. */
+export function normalizeKeyId(text: string): string | undefined {
+  const id = text.trim().toUpperCase();
+  return /^[0-9A-F]{1,16}$/.test(id) ? id.padStart(16, '0') : undefined;
 }
 
 function keyError(file: string, message: string): DativoError {

@@ -11,6 +11,7 @@ import { DativoError } from '../errors.js';
 import {
   formatPublicKey,
   keyIdHex,
+  normalizeKeyId,
   type PublicKey,
   parsePublicKey,
   signatureKeyId,
@@ -55,9 +56,8 @@ export function trustKey(file: string, dir = trustDir()): string {
 
 /** `dativo plugin trust --revoke KEYID`. Returns whether the key was trusted before. */
 export function revokeKey(keyId: string, dir = trustDir()): boolean {
-  const id = keyId.toUpperCase();
-  if (!/^[0-9A-F]{16}$/.test(id))
-    throw new DativoError('CONFIG_INVALID', `"${keyId}" is not a key id (16 hex digits)`);
+  const id = normalizeKeyId(keyId);
+  if (!id) throw new DativoError('CONFIG_INVALID', `"${keyId}" is not a key id (up to 16 hex digits)`);
   const file = path.join(dir, `${id}.pub`);
   const was = existsSync(file);
   rmSync(file, { force: true });

@@ -43,12 +43,29 @@ export async function openPostgresStore(url: string): Promise<HistoryStore> {
     await db.destroy().catch(() => {});
     throw new DativoError('CONFIG_INVALID', `cannot open the run store ${where}: ${(err as Error).message}`);
   }
+  // The pool's end waits for every checked-out client, and a lock holds one: a run that failed
+  // before releasing its lock would hang close for ever. close releases what is still held first.
+  const held = new Set<StoreLock>();
   return {
     kind: 'postgres',
     where,
     ...historyQueries(db),
-    acquireLock: (key, options) => acquireAdvisoryLock(pool, db, key, where, options),
-    close: () => db.destroy(),
+    async acquireLock(key, options) {
+      const lock = await acquireAdvisoryLock(pool, db, key, where, options);
+      held.add(lock);
+      return {
+        ...lock,
+        async release() {
+          held.delete(lock);
+          await lock.release();
+        },
+      };
+    },
+    async close() {
+      await Promise.all([...held].map((lock) => lock.release()));
+      held.clear();
+      await db.destroy();
+    },
   };
 }
 

@@ -55,7 +55,8 @@ describe('postgres store', () => {
       });
       const db = current.slice(current.lastIndexOf('/') + 1);
       const killed = await admin.query(
-        `select pg_terminate_backend(l.pid) from pg_locks l join pg_stat_activity s on s.pid = l.pid
+        // With a timeout, terminate waits until the backend has exited (and so its lock is gone).
+        `select pg_terminate_backend(l.pid, 10000) from pg_locks l join pg_stat_activity s on s.pid = l.pid
          where l.locktype = 'advisory' and s.datname = $1`,
         [db],
       );
@@ -69,6 +70,22 @@ describe('postgres store', () => {
       await next.release();
     } finally {
       await a.close();
+      await b.close();
+    }
+  });
+
+  it('close releases a lock its holder never released, so a failed run cannot hang at close', {
+    timeout: 20_000,
+  }, async () => {
+    const a = await openStore({ store: current });
+    await a.acquireLock('acme/orders', { holder: 'worker-a' });
+    await a.close();
+    const b = await openStore({ store: current });
+    try {
+      const next = await b.acquireLock('acme/orders', { holder: 'worker-b' });
+      expect(next.fence).toBeGreaterThan(0);
+      await next.release();
+    } finally {
       await b.close();
     }
   });

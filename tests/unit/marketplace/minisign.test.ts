@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   generateKeyPair,
   keyIdHex,
+  normalizeKeyId,
   parsePublicKey,
   parseSecretKey,
   scryptParams,
@@ -55,5 +56,12 @@ describe('minisign format', () => {
       'k.key: the key checksum does not match',
     );
     expect(() => parsePublicKey('hello', 'x.pub')).toThrow('x.pub: not a minisign public key');
+  });
+
+  it('reads a key id as minisign prints it, without its leading zeros', () => {
+    expect(normalizeKeyId('33674c5484d638e')).toBe('033674C5484D638E');
+    expect(normalizeKeyId('033674C5484D638E')).toBe('033674C5484D638E');
+    expect(normalizeKeyId('not-hex')).toBeUndefined();
+    expect(normalizeKeyId('1033674C5484D638E')).toBeUndefined();
   });
 });
