@@ -101,9 +101,10 @@ export function resolveSink(job: ResolvedJob): SinkAdapter {
   if (usesPlugin(job, target, target.customWriter, 'target.custom_writer')) {
     if (pluginRuntime(target.customWriter) === 'python')
       throw notImplemented(job, 'a Python custom_writer', 'target.custom_writer');
-    // A writer plugin produces files: the host commits them to a file target. An Iceberg table
-    // would need them to be Parquet data files with field ids, which no plugin ABI promises yet.
-    if (!row(SINK_ADAPTERS, 'connector', target.type)?.openStore)
+    // A writer plugin produces files: the host commits them to a file target, or reads them (as
+    // Parquet, checked against the contract) into an Iceberg table (sinks/iceberg/plugin-sink.ts).
+    const out = row(SINK_ADAPTERS, 'connector', target.type);
+    if (!out?.openStore && !out?.openTable)
       throw notImplemented(job, `a writer plugin with target "${target.type}"`, 'target_connector_path');
     return row(SINK_ADAPTERS, 'plugin', 'extism')!;
   }
