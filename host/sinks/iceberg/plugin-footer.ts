@@ -37,7 +37,7 @@ export function icebergTypeOfLeaf(el: SchemaElement): { type?: string; found: st
   if (ct === 'DECIMAL' || lt?.type === 'DECIMAL') {
     const p = el.precision ?? (lt?.type === 'DECIMAL' ? lt.precision : 0);
     const s = el.scale ?? (lt?.type === 'DECIMAL' ? lt.scale : 0);
-    const found = `decimal(${p},${s})`;
+    const found = `decimal(${p}, ${s})`; // Iceberg's spelling
     return p <= 15 ? { type: found, found } : { found: `${found} (more than 15 digits)` };
   }
   if (ct?.startsWith('UINT_') || (lt?.type === 'INTEGER' && !lt.isSigned)) {
@@ -90,7 +90,7 @@ function accepts(wanted: string, got: string, autoZone: boolean): boolean {
 }
 
 function badOutput(plugin: string, file: string, message: string, field?: string): DativoError {
-  return new DativoError('PLUGIN_BAD_OUTPUT', `plugin ${plugin}: output ${file} ${message}`, {
+  return new DativoError('PLUGIN_BAD_OUTPUT', `output ${file} of plugin ${plugin} ${message}`, {
     location: { plugin, file, ...(field ? { field } : {}) },
   });
 }

@@ -79,7 +79,7 @@ function toBatch(
       if (i >= 0)
         throw new DativoError(
           'PLUGIN_BAD_OUTPUT',
-          `plugin ${plugin}: output ${out.name} row ${first + i + 1}: column ${f.name} is required by the contract but null`,
+          `output ${out.name} of plugin ${plugin}, row ${first + i + 1}: column ${f.name} is required by the contract but null`,
           { location: { plugin, file: out.name, field: f.name, row: first + i + 1 } },
         );
     }

@@ -62,7 +62,7 @@ async function checkOutputs(
       if (first && first.utc !== utc)
         throw new DativoError(
           'PLUGIN_BAD_OUTPUT',
-          `plugin ${nameOf(opts.plugin)}: output ${out.name} column ${name}: ${utc ? 'timestamptz' : 'timestamp'}, but ${first.file} has ${first.utc ? 'timestamptz' : 'timestamp'}`,
+          `output ${out.name} of plugin ${nameOf(opts.plugin)} column ${name}: ${utc ? 'timestamptz' : 'timestamp'}, but ${first.file} has ${first.utc ? 'timestamptz' : 'timestamp'}`,
           { location: { plugin: nameOf(opts.plugin), file: out.name, field: name } },
         );
       if (!first) zone.set(name, { utc, file: out.name });
