@@ -256,5 +256,5 @@ describe('a writer plugin into Iceberg (local warehouse)', () => {
     expect(r.stderr).toMatch(/bad\.yaml:13:\d+/);
     expect(r.stderr).toContain('unknown key "bukket"');
     expect(r.stderr).toContain('bucket');
-  });
+  }, 60_000);
 });
