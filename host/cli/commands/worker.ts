@@ -34,6 +34,7 @@ function positiveInt(flag: string, text: string, min = 1): number {
   return n;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function workerCommand(setExit: (code: number) => void): Command {
   return (
     withSecretOptions(new Command('worker'))
