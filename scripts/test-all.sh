@@ -74,6 +74,7 @@ phase "rust plugins (build, background)" rust_bg
 phase "npm ci + build" npm_install
 phase "typecheck" npm run --silent typecheck
 phase "lint" npm run --silent lint
+phase "long functions" npm run --silent long-functions
 phase "dependency layers" npm run --silent deps
 phase "wit" npm run --silent wit:check
 phase "unit tests" run_project unit

@@ -2,24 +2,126 @@
  * The `dativo` CLI: thin — parse flags, call the host, print. Exit codes: 0 success (including
  * "nothing new"), 1 finished with warn-mode validation errors, 2 failed.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { unknownCommandMessage } from './command-path.js';
-import { catalogCommand } from './commands/catalog-serve.js';
-import { checkCommand } from './commands/check.js';
-import { consoleCommand } from './commands/console.js';
-import { contractCommand } from './commands/contract.js';
-import { discoverCommand } from './commands/discover.js';
-import { icebergCommand } from './commands/iceberg-expire.js';
-import { pluginCommand } from './commands/plugin.js';
-import { runCommand } from './commands/run.js';
-import { runsCommand } from './commands/runs.js';
-import { schemaCommand } from './commands/schema.js';
-import { startCommand } from './commands/start.js';
-import { stateCommand } from './commands/state.js';
-import { validateCommand } from './commands/validate.js';
-import { workerCommand } from './commands/worker.js';
 import { UsageError } from './options.js';
 import { printError } from './output.js';
+
+/**
+ * The commands, as a lazy table: a name, the line `dativo --help` shows for it, and a loader. A
+ * command's module (and everything it imports) is loaded only when that command runs, so
+ * `dativo --version`, `--help` and `validate` do not pay for the pipeline, arrow, the AWS SDK or
+ * OpenTelemetry. A new command is a new row; `tests/unit/cli/command-table.test.ts` checks each
+ * row against the module it loads, so the help line cannot drift from the real command.
+ */
+type SetExit = (code: number) => void;
+
+export interface CommandRow {
+  name: string;
+  /** The term in the top-level help, as commander prints it for the real command. */
+  term: string;
+  description: string;
+  load: () => Promise<(setExit: SetExit) => Command>;
+}
+
+export const COMMANDS: readonly CommandRow[] = [
+  {
+    name: 'run',
+    term: 'run [options]',
+    description: 'Run one job, or every job below a folder',
+    load: async () => (await import('./commands/run.js')).runCommand,
+  },
+  {
+    name: 'validate',
+    term: 'validate [options]',
+    description: 'Check job files without running them: schema, registry rules, variables, paths, contract',
+    load: async () => (await import('./commands/validate.js')).validateCommand,
+  },
+  {
+    name: 'check',
+    term: 'check [options]',
+    description: "Test the job's source and target connections",
+    load: async () => (await import('./commands/check.js')).checkCommand,
+  },
+  {
+    name: 'discover',
+    term: 'discover [options]',
+    description: "List the objects (files, streams, tables) a job's source offers",
+    load: async () => (await import('./commands/discover.js')).discoverCommand,
+  },
+  {
+    name: 'contract',
+    term: 'contract',
+    description: 'Data contracts (ODCS v3.0.2)',
+    load: async () => (await import('./commands/contract.js')).contractCommand,
+  },
+  {
+    name: 'start',
+    term: 'start [options] [mode]',
+    description: 'Run the orchestrator: schedules from a runner config, an HTTP API, graceful shutdown',
+    load: async () => (await import('./commands/start.js')).startCommand,
+  },
+  {
+    name: 'state',
+    term: 'state',
+    description: "Show or reset a job's incremental state",
+    load: async () => (await import('./commands/state.js')).stateCommand,
+  },
+  {
+    name: 'plugin',
+    term: 'plugin',
+    description:
+      'Write plugins (init, build, test, validate) and share them (pack, publish, install, verify)',
+    load: async () => (await import('./commands/plugin.js')).pluginCommand,
+  },
+  {
+    name: 'worker',
+    term: 'worker [options]',
+    description: 'Take queued runs from Redis (BullMQ) and run them; start as many as you like, anywhere',
+    load: async () => (await import('./commands/worker.js')).workerCommand,
+  },
+  {
+    name: 'runs',
+    term: 'runs',
+    description: 'Run history: what ran, what it loaded, what failed and why',
+    load: async () => (await import('./commands/runs.js')).runsCommand,
+  },
+  {
+    name: 'console',
+    term: 'console [options]',
+    description: 'Web console: runs with filters, run detail with errors and logs, jobs with rows per run',
+    load: async () => (await import('./commands/console.js')).consoleCommand,
+  },
+  {
+    name: 'schema',
+    term: 'schema <kind>',
+    description: 'Print the JSON Schema of a config file, for editors',
+    load: async () => (await import('./commands/schema.js')).schemaCommand,
+  },
+  {
+    name: 'catalog',
+    term: 'catalog',
+    description: 'Iceberg catalog tools',
+    load: async () => (await import('./commands/catalog-serve.js')).catalogCommand,
+  },
+  {
+    name: 'iceberg',
+    term: 'iceberg',
+    description: 'Iceberg table maintenance',
+    load: async () => (await import('./commands/iceberg-expire.js')).icebergCommand,
+  },
+];
+
+/**
+ * The names of the commands argv runs: the first command word, and for `dativo help <name>` the
+ * name after it. Only these modules are loaded; the rest stay placeholders for the help listing
+ * and the unknown-command check. Top-level options take no values, so the first word not starting
+ * with `-` is the command word.
+ */
+export function commandWordsOf(args: readonly string[]): string[] {
+  const words = args.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words.slice(0, 2) : words.slice(0, 1);
+}
 
 /**
  * A finished run ends the process: whatever a run left behind (a plugin's abandoned request, a
@@ -49,6 +151,26 @@ function endQuietlyOnClosedPipe(): void {
   }
 }
 
+/**
+ * The commands of the COMMANDS table: the ones argv names are loaded for real, every other is a
+ * placeholder that only carries its name and help line (its module is never imported).
+ */
+async function addCommands(program: Command, args: readonly string[], setExit: (code: number) => void) {
+  const wanted = new Set(commandWordsOf(args));
+  const terms = new Map<Command, string>();
+  for (const row of COMMANDS) {
+    if (wanted.has(row.name)) {
+      program.addCommand((await row.load())(setExit).exitOverride());
+      continue;
+    }
+    const placeholder = new Command(row.name).description(row.description);
+    terms.set(placeholder, row.term);
+    program.addCommand(placeholder.exitOverride());
+  }
+  const help = new Help();
+  program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd) ?? help.subcommandTerm(cmd) });
+}
+
 export async function main(argv: string[]): Promise<number> {
   endQuietlyOnClosedPipe();
   // The AWS SDK prints a notice about its releases after January 2027 needing Node 22 on every
@@ -65,24 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError()
     .addHelpText('after', '\nExample:\n  $ dativo run --config examples/quickstart/job.yaml');
-  for (const cmd of [
-    runCommand(setExit),
-    validateCommand(setExit),
-    checkCommand(setExit),
-    discoverCommand(setExit),
-    contractCommand(setExit),
-    startCommand(setExit),
-    stateCommand(setExit),
-    pluginCommand(setExit),
-    workerCommand(setExit),
-    runsCommand(setExit),
-    consoleCommand(setExit),
-    schemaCommand(setExit),
-    catalogCommand(setExit),
-    icebergCommand(setExit),
-  ]) {
-    program.addCommand(cmd.exitOverride());
-  }
+  await addCommands(program, argv.slice(2), setExit);
   const unknown = unknownCommandMessage(program, argv.slice(2));
   if (unknown) {
     process.stderr.write(`error: ${unknown}\n`);

@@ -77,6 +77,7 @@ function throwAll(errors: DativoError[], jobFile?: string): void {
   }
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export async function loadJob(file: string, opts: LoadOptions = {}): Promise<ResolvedJob> {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const env = opts.env ?? process.env;

@@ -80,6 +80,7 @@ interface FixedShape {
   extras: string[];
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createValidator(
   contract: Contract,
   mode: ValidationMode,
@@ -142,6 +143,7 @@ export function createValidator(
     );
   }
 
+  // biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
   function validate(input: SourceBatch): ValidatedBatch {
     const batch = input.batch;
     const n = batch.numRows;

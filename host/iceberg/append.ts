@@ -85,6 +85,7 @@ export function findRunSnapshot(md: TableMetadata, runId: string): Snapshot | un
   return inMain.find((s) => s.summary[RUN_ID_KEY] === runId);
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export async function appendFiles(req: AppendRequest): Promise<AppendResult> {
   const maxAttempts = req.maxAttempts ?? 8;
   const backoff = req.backoffMs ?? { initial: 100, max: 5000 };

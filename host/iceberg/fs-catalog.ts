@@ -56,6 +56,7 @@ const VERSION_RE = /^v(\d+)\.metadata\.json$/;
 const isVersionKey = (k: string) => VERSION_RE.test(k.slice(k.lastIndexOf('/') + 1));
 const qualified = (id: TableIdent) => [...id.namespace, id.name].join('.');
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createFilesystemCatalog(opts: FilesystemCatalogOptions): FilesystemCatalog {
   const store = opts.store;
   const warehouse = opts.warehouse.replace(/\/+$/, '');

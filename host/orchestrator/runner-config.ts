@@ -124,6 +124,7 @@ export interface LoadRunnerOptions {
   requireJobFiles?: boolean;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export async function loadRunnerConfig(file: string, opts: LoadRunnerOptions = {}): Promise<RunnerConfig> {
   const cwd = opts.cwd ?? process.cwd();
   const src = await loadYamlFile(path.resolve(cwd, file));

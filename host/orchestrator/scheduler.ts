@@ -94,6 +94,7 @@ export interface Scheduler {
   on(listener: (e: SchedulerEvent) => void): () => void;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createScheduler(opts: SchedulerOptions): Scheduler {
   const { clock, executor, logger } = opts;
   const slots = new Map(opts.schedules.map((def) => [def.name, { def } as Slot]));

@@ -96,6 +96,7 @@ export function parseTenantConcurrency(text: string): Record<string, number> {
 
 const SHUTDOWN = 'worker shutting down';
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const queueName = opts.queueName ?? DEFAULT_QUEUE;
   const prefix = opts.prefix ?? DEFAULT_PREFIX;

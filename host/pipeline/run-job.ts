@@ -68,6 +68,7 @@ export async function runJob(job: ResolvedJob, opts: RunOptions): Promise<RunRep
   return report;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunReport> {
   const runId = newRunId();
   const started = Date.now();

@@ -82,6 +82,7 @@ export function retryAfterMs(value: string | null, now: number): number | undefi
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createHttpClient(
   opts: HttpClientOptions,
 ): (req: HttpRequest, body?: Uint8Array, call?: HttpCallOptions) => Promise<HttpOutcome> {

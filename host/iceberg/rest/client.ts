@@ -87,6 +87,7 @@ class TransportError extends Error {
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createRestCatalog(opts: RestCatalogOptions): RestCatalog {
   const doFetch = opts.fetch ?? globalThis.fetch;
   const timeoutMs = opts.timeoutMs ?? 30_000;

@@ -126,6 +126,7 @@ export function newHostState(outputUsed: number, logBytes = 0): HostState {
 
 type Fn = (ctx: KernelContext, ...args: never[]) => unknown;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function buildHostFunctions(env: HostEnv, st: HostState): Record<string, Record<string, Fn>> {
   const plugin = env.grant.plugin;
   const enc = new TextEncoder();

@@ -212,6 +212,7 @@ export class ExtismInstance {
     });
   }
 
+  // biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
   private async ensureLive(): Promise<Live> {
     if (this.live) return this.live;
     const { grant } = this.opts;

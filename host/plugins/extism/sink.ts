@@ -50,6 +50,7 @@ export interface PluginSink extends Sink {
   stagingDir(): string | undefined;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createExtismSink(opts: ExtismSinkOptions): PluginSink {
   const { prepared } = opts;
   const plugin = prepared.grant.plugin;

@@ -60,6 +60,7 @@ function badBatch(plugin: string, batchNo: number, e: IpcFramingError): DativoEr
   );
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createExtismSource(opts: ExtismSourceOptions): Source {
   const { prepared } = opts;
   const plugin = prepared.grant.plugin;

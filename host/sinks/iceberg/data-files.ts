@@ -70,6 +70,7 @@ export interface DataFileWriter {
   staged(): StagedFile[];
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createDataFileWriter(opts: DataFileWriterOptions): DataFileWriter {
   const { store } = opts;
   const ptypes = partitionTypes(opts.spec, opts.schema);

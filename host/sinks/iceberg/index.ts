@@ -80,6 +80,7 @@ export type IcebergSink = Sink & {
   readonly target: IcebergTarget;
 };
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export async function createIcebergSink(
   job: IcebergSinkJob,
   settings: SinkSettings,

@@ -72,6 +72,7 @@ interface FileState {
   closed: boolean;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createParquetEncoder(options: EncoderOptions = {}): ParquetEncoder {
   const maxInFlight = Math.max(1, options.maxInFlight ?? 4);
   const files = new Map<number, FileState>();

@@ -102,6 +102,7 @@ export function createS3Client(opts: S3StoreOptions): S3Client {
   });
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createS3Store(opts: S3StoreOptions): S3ObjectStore {
   const client = createS3Client(opts);
   const Bucket = opts.bucket;

@@ -86,6 +86,7 @@ export interface SqlSourceOptions {
 
 const DEFAULT_BATCH_SIZE = 10_000;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createSqlSource<C, R extends SqlRelation>(
   driver: SqlDriver<C, R>,
   source: ResolvedSource,

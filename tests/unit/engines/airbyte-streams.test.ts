@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadJob } from '../../../host/config/index.js';
 import { assertDockerReady, resolveImage } from '../../../host/engines/docker/index.js';
 import { DativoError, DativoErrors } from '../../../host/errors.js';
-import { expandStreams, streamMap } from '../../../host/pipeline/run-streams.js';
+import { expandStreams, streamMap } from '../../../host/pipeline/expand-streams.js';
 
 const REPO = path.resolve(new URL('../../..', import.meta.url).pathname);
 const JOBS = path.join(REPO, 'tests/fixtures/connectors/airbyte-jobs');
