@@ -17,6 +17,7 @@ import type { CallMessage, FailureKind, InitMessage, PluginErrorInfo, ToWorker }
 import { createInputFiles } from '../input-files.js';
 import { Wasm, type WasmModule } from '../wasm-api.js';
 import { blockingHttp, runCall, WorkerChannel } from '../worker-channel.js';
+import { instantiateCoreFreeingBatches } from './free-batch.js';
 import { ArgumentMemory, buildComponentHost, CallBlocks } from './host-functions.js';
 import { wasiImports } from './wasi.js';
 
@@ -90,7 +91,11 @@ async function init(msg: InitMessage): Promise<void> {
   const host = buildComponentHost(env as HostEnv & { budget: KernelBudget }, st, blocks, memory);
   try {
     const { instantiate } = (await import(pathToFileURL(modules.bindings).href)) as {
-      instantiate: (get: (name: string) => WasmModule, imports: Record<string, unknown>) => Promise<Root>;
+      instantiate: (
+        get: (name: string) => WasmModule,
+        imports: Record<string, unknown>,
+        instantiateCore: typeof instantiateCoreFreeingBatches,
+      ) => Promise<Root>;
     };
     const wasi = wasiImports((line) => host.log('warn', line));
     root = await instantiate(
@@ -100,6 +105,7 @@ async function init(msg: InitMessage): Promise<void> {
         return m;
       },
       { ...wasi, 'dativo:plugin/host': host, 'dativo:plugin/types': {} },
+      instantiateCoreFreeingBatches,
     );
     channel.post({ type: 'ready', exports: modules.exports });
     channel.serve(msg.callPort, msg.ctl, call);
