@@ -9,7 +9,7 @@
  * instance that has `cabi_realloc` and a memory; the bindings and the component stay untouched.
  * Only the batch is freed: the small strings of check/discover/commit results and errors are
  * left as they are. Values the host returns to the component (host calls) are the guest's own
- * to free and still leak inside componentize-js (docs/benchmarks.md).
+ * to free; they appear to stay allocated too, which the host cannot fix (docs/benchmarks.md).
  */
 import { Wasm, type WasmInstance, type WasmMemory, type WasmModule } from '../wasm-api.js';
 
