@@ -59,9 +59,9 @@ export async function createPluginSource(
     checkConfigReferences(job, 'reader', prepared.grant, opts.logger);
     // The file capability: the job's source.files (globs expanded here), by logical name only.
     if (prepared.runtime) {
-      // A component: its own worker file; refusals of its world come before anything starts.
+      // A component: its own worker file, booting while the world is checked and cores compile.
       void early.worker.terminate();
-      early = undefined;
+      early = startWorkerEarly(prepared.runtime);
       await prepared.runtime.check();
     }
     prepared.grant.files = await grantInputFiles(

@@ -18,7 +18,7 @@ import {
   KERNEL_IMPORTS,
   KERNEL_NAMESPACE,
 } from './extism/host-functions.js';
-import { ExtismInstance, type WorkerRuntime } from './extism/instance.js';
+import { ExtismInstance, startWorkerEarly, type WorkerRuntime } from './extism/instance.js';
 
 export { pluginConfigFrom } from './config-grant.js';
 
@@ -150,12 +150,20 @@ export async function openPlugin(
   opts: OpenPluginOptions,
 ): Promise<PreparedPlugin & { instance: ExtismInstance }> {
   const prepared = preparePlugin(pluginPath, opts);
-  await prepared.runtime?.check();
-  if (opts.files)
-    prepared.grant.files = await grantInputFiles(prepared.loaded.manifest, opts.files, opts.logger);
+  // A component's Worker boots while its world is checked and its cores compile.
+  const early = prepared.runtime ? startWorkerEarly(prepared.runtime) : undefined;
+  try {
+    await prepared.runtime?.check();
+    if (opts.files)
+      prepared.grant.files = await grantInputFiles(prepared.loaded.manifest, opts.files, opts.logger);
+  } catch (e) {
+    await early?.worker.terminate();
+    throw e;
+  }
   const instance = await ExtismInstance.start({
     wasm: prepared.wasm,
     ...(prepared.runtime ? { runtime: prepared.runtime } : {}),
+    ...(early ? { early } : {}),
     grant: prepared.grant,
     config: prepared.config,
     ...(opts.state ? { state: opts.state } : {}),

@@ -12,8 +12,14 @@ export interface WasmModule {
   readonly __wasmModule: unique symbol;
 }
 
+export interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+
 export interface WasmApi {
   compile(bytes: Uint8Array): Promise<WasmModule>;
+  /** From a compiled module this resolves to the instance itself (not {module, instance}). */
+  instantiate(module: WasmModule, imports?: Record<string, unknown>): Promise<WasmInstance>;
   Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
   RuntimeError: new (message?: string) => Error;
   LinkError: new (message?: string) => Error;

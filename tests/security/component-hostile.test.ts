@@ -157,6 +157,20 @@ describe('hostile components', () => {
     expect(t.starts).toBe(2);
   });
 
+  it('returned batches are freed: 60 batches of 2 MB (120 MB) through a 64 MiB grant arrive intact', async () => {
+    // componentize-js 0.22 never frees what next-batch returns; without free-batch.ts this traps
+    // on the grant after about 25 batches (50 MB).
+    const inst = await start('big', { memoryMb: 64 });
+    for (let n = 0; n < 60; n++) {
+      const batch = decodeIpcBatch((await inst.call('next_batch'))!);
+      expect(batch.numRows).toBe(262_144);
+      const seq = batch.getChild('seq')?.toArray() as Float64Array;
+      expect(seq.every((v) => v === n)).toBe(true);
+    }
+    expect(inst.alive).toBe(true);
+    expect(inst.starts).toBe(1);
+  }, 300_000);
+
   it('a malformed batch is refused by the Source', async () => {
     const job = fakeJob({
       source: { config: { mode: 'bad-batch' }, plugin: { path: dir, allow: { hosts: [], secrets: [] } } },

@@ -23,6 +23,29 @@ export interface ComponentRuntime extends WorkerRuntime {
   check(): Promise<{ world: ComponentWorld; transpiled: TranspiledComponent }>;
 }
 
+/**
+ * Compiled cores per process, by transpile folder and memory cap (written into the bytes): a
+ * restart after a trap, or a second job with the same plugin, skips reading and compiling 12 MB.
+ * A failed compile is not kept (its refusal is audited again on the next try).
+ */
+const compiled = new Map<string, Promise<Record<string, WasmModule>>>();
+
+function compileCoresCached(
+  plugin: string,
+  t: TranspiledComponent,
+  grant: Grant,
+  logger: Logger | undefined,
+): Promise<Record<string, WasmModule>> {
+  const key = `${t.dir}\0${grant.memoryBytes}`;
+  let cores = compiled.get(key);
+  if (!cores) {
+    cores = compileCores(plugin, t, grant, logger);
+    compiled.set(key, cores);
+    cores.catch(() => compiled.delete(key));
+  }
+  return cores;
+}
+
 async function compileCores(
   plugin: string,
   t: TranspiledComponent,
@@ -70,7 +93,7 @@ export function componentRuntime(
   const load = (): Promise<WasmModule> => {
     modules ??= (async () => {
       const { world, transpiled } = await check();
-      const cores = await compileCores(plugin, transpiled, grant, logger).catch((e: unknown) => {
+      const cores = await compileCoresCached(plugin, transpiled, grant, logger).catch((e: unknown) => {
         if (e instanceof DativoError) throw e;
         throw new DativoError(
           'PLUGIN_ERROR',

@@ -76,8 +76,16 @@ const WORKER_OPTIONS = {
   execArgv: workerExecArgv(),
 };
 
-export function startWorkerEarly(): EarlyWorker {
-  const early: EarlyWorker = { worker: spawnWorker(import.meta.url, 'worker', WORKER_OPTIONS) };
+/**
+ * Spawn a plugin Worker now, so its boot (seconds' worth of module loading under tsx, ~0.1 s
+ * built) overlaps the host's checks and compiling; `rt` names another runtime's worker file.
+ * Listeners are on from the moment it exists: a crash while booting marks it dead (the instance
+ * then starts a fresh one, whose failure is reported), it never goes unnoticed.
+ */
+export function startWorkerEarly(rt?: Pick<WorkerRuntime, 'callerUrl' | 'worker'>): EarlyWorker {
+  const early: EarlyWorker = {
+    worker: spawnWorker(rt?.callerUrl ?? import.meta.url, rt?.worker ?? 'worker', WORKER_OPTIONS),
+  };
   const died = () => {
     early.died = true;
   };

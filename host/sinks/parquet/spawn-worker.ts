@@ -9,6 +9,13 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
+ * Where a worker started from source finds tsx's `unregister` (a global symbol of this name): a
+ * worker that goes on to import large plain-JS modules (a component's bindings) drops the loader
+ * first, which otherwise transforms them again on every start.
+ */
+export const TSX_UNREGISTER = 'dativo.tsx.unregister';
+
+/**
  * @param callerUrl the caller's `import.meta.url`
  * @param name the worker module's base name relative to the caller, without extension (`'encode-worker'`)
  */
@@ -19,7 +26,8 @@ export function spawnWorker(callerUrl: string, name: string, options: WorkerOpti
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap =
     `import(${JSON.stringify(tsxApi)})` +
-    `.then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })` +
+    `.then(({ register }) => { globalThis[Symbol.for(${JSON.stringify(TSX_UNREGISTER)})] = register(); ` +
+    `return import(${JSON.stringify(url.href)}); })` +
     `.catch((e) => { setImmediate(() => { throw e; }); });`;
   return new Worker(bootstrap, { ...options, eval: true });
 }

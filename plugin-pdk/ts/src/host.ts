@@ -14,9 +14,16 @@ function call<T>(fn: () => T): T {
   }
 }
 
-/** The plugin's configuration from the job (JSON, validated by the host against config_schema). */
+let cachedConfig: unknown;
+
+/**
+ * The plugin's configuration from the job (JSON, validated by the host against config_schema).
+ * It is fixed for the instance's life, so it crosses the boundary and is parsed once; every call
+ * returns that same object (treat it as read-only).
+ */
 export function config<T = Record<string, unknown>>(): T {
-  return JSON.parse(host.config()) as T;
+  cachedConfig ??= JSON.parse(host.config());
+  return cachedConfig as T;
 }
 
 /** A secret the manifest requests and the job allows; anything else throws PLUGIN_DENIED. */

@@ -8,7 +8,22 @@ import { installHost } from './send.js';
 // The HTTP helpers send through the host and keep state there unless given others.
 installHost(request, state);
 
-export { bool, type Column, float64, int32, int64, ipcBatch, rowsOf, timestampMs, timestampUs, utf8 } from './arrow.js';
+export {
+  bool,
+  type Column,
+  type ColumnType,
+  date32,
+  float64,
+  int32,
+  int64,
+  ipcBatch,
+  rowsOf,
+  type TimeUnit,
+  timestampMs,
+  timestampUs,
+  utf8,
+} from './arrow.js';
+export { type EncodedColumn, encodeIpcBatch } from './ipc-write.js';
 export { type ErrorRecord, PluginError } from './errors.js';
 export {
   config,
