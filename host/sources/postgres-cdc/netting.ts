@@ -16,7 +16,8 @@ export type Row = TupleValue[];
 
 export type RowChange =
   | { op: 'insert'; row: Row }
-  | { op: 'update'; old?: Row; row: Row }
+  /** `oldFull`: `old` is the whole old row (REPLICA IDENTITY FULL), not just its key. */
+  | { op: 'update'; old?: Row; oldFull?: boolean; row: Row }
   | { op: 'delete'; old: Row }
   | { op: 'truncate' };
 
@@ -76,7 +77,8 @@ export class TableNetter {
       case 'update': {
         const newKey = keyOf(change.row, this.keyIdx);
         const before = oldKey(change.old, this.keyIdx);
-        const earlier = this.state.get(before ?? newKey) ?? undefined;
+        const earlier =
+          this.state.get(before ?? newKey) ?? (change.oldFull && change.old ? change.old : undefined);
         const row = earlier ? fillFrom(change.row, earlier) : change.row;
         if (before !== undefined && before !== newKey) {
           this.touch(before, change.old as Row);
