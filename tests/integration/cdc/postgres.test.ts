@@ -15,8 +15,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedJob } from '../../../host/config/types.js';
 import { silentLogger } from '../../../host/observability/logger.js';
+import { runJob } from '../../../host/pipeline/run-job.js';
 import { runPostgresCdc } from '../../../host/sources/postgres-cdc/run.js';
-import { cdcNames, dropCdcObjects } from '../../../host/sources/postgres-cdc/slot.js';
+import { cdcNames, dropCdcObjects, slotInfo } from '../../../host/sources/postgres-cdc/slot.js';
+import { acquireLock } from '../../../host/state/index.js';
 import { installFileFetch } from '../../unit/iceberg/helpers.js';
 import { startService } from '../databases/harness.js';
 
@@ -46,6 +48,7 @@ function cdcJob(name: string, table: string): ResolvedJob {
     name: `${name}-${suffix}`,
     tenantId: 'cdctest',
     file: 'jobs/cdc.yaml',
+    statePath: path.join(warehouse, 'state', `${name}.json`),
     validationMode: 'strict',
     source: {
       type: 'postgres_cdc',
@@ -120,12 +123,13 @@ const T1 = `cdc_a_${suffix}`;
 const T2 = `cdc_b_${suffix}`;
 const T3 = `cdc_nokey_${suffix}`;
 const T4 = `cdc_crash_${suffix}`;
+const T5 = `cdc_lock_${suffix}`;
 
 describe.skipIf(wal !== 'logical')('postgres CDC into Iceberg', () => {
   beforeAll(async () => {
     warehouse = await mkdtemp(path.join(os.tmpdir(), 'dativo-cdc-'));
     restoreFetch = installFileFetch();
-    for (const t of [T1, T2, T4]) {
+    for (const t of [T1, T2, T4, T5]) {
       await admin.query(`CREATE TABLE ${t} (id int PRIMARY KEY, name text, big text, amount numeric(12,2))`);
     }
     await admin.query(`CREATE TABLE ${T3} (id int, name text, big text, amount numeric(12,2))`);
@@ -134,7 +138,7 @@ describe.skipIf(wal !== 'logical')('postgres CDC into Iceberg', () => {
   afterAll(async () => {
     restoreFetch();
     for (const j of jobs) await dropCdcObjects(admin, cdcNames(j.tenantId, j.name)).catch(() => {});
-    for (const t of [T1, T2, T3, T4]) await admin.query(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
+    for (const t of [T1, T2, T3, T4, T5]) await admin.query(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
     await admin.end();
     if (warehouse) await rm(warehouse, { recursive: true, force: true });
   });
@@ -225,5 +229,24 @@ describe.skipIf(wal !== 'logical')('postgres CDC into Iceberg', () => {
     const again = await run(j);
     expect(again.commits).toBe(1);
     await expectSame(j, T4);
+  });
+
+  it('runs through runJob, and a run while another holds the job lock is STATE_LOCKED and reads nothing', async () => {
+    const j = cdcJob('lock', T5);
+    await admin.query(`INSERT INTO ${T5} VALUES (1, 'a', NULL, NULL)`);
+    const lock = await acquireLock(j.statePath);
+    try {
+      const locked = await runJob(j, { logger: silentLogger(), signal: new AbortController().signal });
+      expect(locked.errors[0]?.code).toBe('STATE_LOCKED');
+      expect(locked.exitCode).not.toBe(0);
+      expect(await slotInfo(admin, cdcNames(j.tenantId, j.name).slot)).toBeUndefined();
+    } finally {
+      await lock.release();
+    }
+    const ok = await runJob(j, { logger: silentLogger(), signal: new AbortController().signal });
+    expect(ok.errors).toEqual([]);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.rows.read).toBe(1);
+    await expectSame(j, T5);
   });
 });
