@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { unknownCommandMessage } from './command-path.js';
 import { catalogCommand } from './commands/catalog-serve.js';
+import { cdcCommand } from './commands/cdc.js';
 import { checkCommand } from './commands/check.js';
 import { consoleCommand } from './commands/console.js';
 import { contractCommand } from './commands/contract.js';
@@ -80,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     schemaCommand(setExit),
     catalogCommand(setExit),
     icebergCommand(setExit),
+    cdcCommand(setExit),
   ]) {
     program.addCommand(cmd.exitOverride());
   }
