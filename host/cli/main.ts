@@ -110,6 +110,12 @@ export const COMMANDS: readonly CommandRow[] = [
     description: 'Iceberg table maintenance',
     load: async () => (await import('./commands/iceberg-expire.js')).icebergCommand,
   },
+  {
+    name: 'cdc',
+    term: 'cdc',
+    description: "Change data capture: manage a CDC job's replication objects",
+    load: async () => (await import('./commands/cdc.js')).cdcCommand,
+  },
 ];
 
 /**

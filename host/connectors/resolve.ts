@@ -126,5 +126,14 @@ export function resolveJob(job: ResolvedJob): { source: SourceAdapter; sink: Sin
   // Plugin refusals of either side come first: they are the most specific answer.
   usesPlugin(job, job.source, job.source.customReader, 'source.custom_reader');
   usesPlugin(job, job.target, job.target.customWriter, 'target.custom_writer');
-  return { source: resolveSource(job), sink: resolveSink(job) };
+  const both = { source: resolveSource(job), sink: resolveSink(job) };
+  // Row-level deletes and the replication position need a table format: CDC writes Iceberg only.
+  if (job.source.type === 'postgres_cdc' && !both.sink.capabilities.tables) {
+    throw new DativoError(
+      'CONFIG_INVALID',
+      `source type postgres_cdc writes to an Iceberg target only (target type is ${job.target.type})`,
+      { location: job.locate('target_connector_path') },
+    );
+  }
+  return both;
 }

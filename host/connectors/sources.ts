@@ -4,6 +4,7 @@
  * The implementation is imported inside `open` (see adapter.ts).
  */
 import type { ResolvedJob } from '../config/types.js';
+import { DativoError } from '../errors.js';
 import type { Source } from '../sources/source.js';
 import type { SourceAdapter } from './adapter.js';
 import { apiConnection, databaseConnection, noConnection, passThrough } from './schemas.js';
@@ -56,6 +57,20 @@ export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
     capabilities: FULL,
     async open({ batchSize }, config) {
       return (await import('../sources/postgres/index.js')).createPostgresSource(config, { batchSize });
+    },
+  },
+  {
+    // Change data capture runs through runJob's CDC path (pipeline/run-cdc.ts), never as a Source.
+    name: 'postgres_cdc',
+    kind: 'source',
+    selectedBy: 'connector',
+    configSchema: databaseConnection,
+    capabilities: { check: false, discover: false, incremental: false },
+    async open() {
+      throw new DativoError(
+        'INTERNAL',
+        'postgres_cdc is run by the CDC path of runJob, not opened as a source',
+      );
     },
   },
   {

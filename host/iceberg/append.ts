@@ -48,6 +48,13 @@ export interface AppendRequest {
   ident: TableIdent;
   io: FileIO;
   files: DataFile[];
+  /**
+   * Equality delete files (CDC) committed in the same snapshot, in a delete manifest. They apply to
+   * data files of earlier sequence numbers only, so this snapshot's own `files` survive them.
+   */
+  deleteFiles?: DataFile[];
+  /** Drop every file of the parent snapshot (a TRUNCATE captured by CDC): the table restarts from `files`. */
+  replaceAll?: boolean;
   /** The schema the files were written with and the spec they are partitioned by. */
   schema: IcebergSchema;
   spec: PartitionSpec;
@@ -106,6 +113,7 @@ export async function appendFiles(req: AppendRequest): Promise<AppendResult> {
     files: req.files,
   });
   await req.io.write(manifestPath, manifestBytes);
+  const deletes = await writeDeleteManifest(req, metaDir, snapshotId);
 
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -120,7 +128,7 @@ export async function appendFiles(req: AppendRequest): Promise<AppendResult> {
 
     const parent = currentSnapshot(md);
     const parentManifests: ManifestFile[] = [];
-    if (parent) {
+    if (parent && !req.replaceAll) {
       const bytes = await req.io.read(parent['manifest-list']);
       if (!bytes)
         throw new Error(
@@ -141,7 +149,7 @@ export async function appendFiles(req: AppendRequest): Promise<AppendResult> {
     const listPath = `${metaDir}/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
     await req.io.write(
       listPath,
-      writeManifestList([ours, ...parentManifests], {
+      writeManifestList([ours, ...(deletes ? [deletes(seq)] : []), ...parentManifests], {
         snapshotId,
         ...(parent ? { parentSnapshotId: parent['snapshot-id'] } : {}),
         sequenceNumber: BigInt(seq),
@@ -159,8 +167,9 @@ export async function appendFiles(req: AppendRequest): Promise<AppendResult> {
       'timestamp-ms': Math.max(now(), md['last-updated-ms']),
       'manifest-list': listPath,
       summary: {
-        operation: 'append',
+        operation: req.deleteFiles?.length || req.replaceAll ? 'overwrite' : 'append',
         ...totals(req.files, parentManifests, parent?.summary),
+        ...deleteTotals(req.deleteFiles ?? [], parentManifests),
         ...req.summary,
         [RUN_ID_KEY]: req.runId,
       },
@@ -205,6 +214,56 @@ export async function appendFiles(req: AppendRequest): Promise<AppendResult> {
   throw new CommitConflictError(
     `could not commit to ${name} after ${maxAttempts} attempts: ${lastError?.message ?? 'conflicts'}`,
   );
+}
+
+/** Writes the delete manifest once; its manifest-list row depends on the attempt's sequence number. */
+async function writeDeleteManifest(
+  req: AppendRequest,
+  metaDir: string,
+  snapshotId: bigint,
+): Promise<((seq: number) => ManifestFile) | undefined> {
+  const files = req.deleteFiles ?? [];
+  if (files.length === 0) return undefined;
+  const path = `${metaDir}/${randomUUID()}-d0.avro`;
+  const bytes = writeManifest({
+    schema: req.schema,
+    spec: req.spec,
+    partitionTypes: req.partitionTypes,
+    snapshotId,
+    files,
+    deletes: true,
+  });
+  await req.io.write(path, bytes);
+  return (seq) =>
+    manifestFileFor(
+      path,
+      bytes.length,
+      req.spec['spec-id'],
+      snapshotId,
+      BigInt(seq),
+      files,
+      req.partitionTypes,
+      1,
+    );
+}
+
+/** Delete-file counts of the summary (Java's SnapshotSummary keys), parent's live delete manifests included. */
+function deleteTotals(files: DataFile[], parent: ManifestFile[]): Record<string, string> {
+  let total = files.length;
+  let records = 0n;
+  for (const m of parent) {
+    if (m.content !== 1) continue;
+    total += m.added_files_count + m.existing_files_count;
+    records += BigInt(m.added_rows_count) + BigInt(m.existing_rows_count);
+  }
+  const added = files.reduce((n, f) => n + f.recordCount, 0);
+  return {
+    ...(files.length > 0
+      ? { 'added-delete-files': String(files.length), 'added-equality-deletes': String(added) }
+      : {}),
+    'total-delete-files': String(total),
+    'total-equality-deletes': String(records + BigInt(added)),
+  };
 }
 
 /**

@@ -31,6 +31,10 @@ export interface DataFile {
   lowerBounds?: Map<number, Uint8Array>;
   upperBounds?: Map<number, Uint8Array>;
   sortOrderId?: number;
+  /** 0 data (default), 2 equality deletes (CDC); position deletes (1) are never written here. */
+  content?: 0 | 2;
+  /** For equality deletes: the field ids whose values identify the deleted rows. */
+  equalityIds?: number[];
 }
 
 /** One row of a manifest list (snake_case, as in the Avro files). */
@@ -268,9 +272,11 @@ export interface WriteManifestInput {
   partitionTypes: PartitionFieldType[];
   snapshotId: bigint;
   files: DataFile[];
+  /** A delete manifest (its files are equality delete files); default a data manifest. */
+  deletes?: boolean;
 }
 
-/** The bytes of a data manifest listing `files` as ADDED by `snapshotId`. */
+/** The bytes of a data (or delete) manifest listing `files` as ADDED by `snapshotId`. */
 export function writeManifest(input: WriteManifestInput): Uint8Array {
   const records = input.files.map((f) => ({
     status: 1, // ADDED
@@ -278,7 +284,7 @@ export function writeManifest(input: WriteManifestInput): Uint8Array {
     sequence_number: null, // inherited from the manifest list
     file_sequence_number: null,
     data_file: {
-      content: 0,
+      content: f.content ?? 0,
       file_path: f.filePath,
       file_format: 'PARQUET',
       partition: Object.fromEntries(
@@ -297,7 +303,7 @@ export function writeManifest(input: WriteManifestInput): Uint8Array {
       upper_bounds: binEntries(f.upperBounds),
       key_metadata: null,
       split_offsets: null,
-      equality_ids: null,
+      equality_ids: f.equalityIds ?? null,
       sort_order_id: f.sortOrderId ?? null,
     },
   }));
@@ -307,7 +313,7 @@ export function writeManifest(input: WriteManifestInput): Uint8Array {
     'partition-spec': stringifyJson(input.spec.fields),
     'partition-spec-id': String(input.spec['spec-id']),
     'format-version': '2',
-    content: 'data',
+    content: input.deletes ? 'deletes' : 'data',
   });
 }
 
@@ -320,12 +326,13 @@ export function manifestFileFor(
   sequenceNumber: bigint,
   files: DataFile[],
   partitionTypes: PartitionFieldType[],
+  content: 0 | 1 = 0,
 ): ManifestFile {
   return {
     manifest_path: path,
     manifest_length: BigInt(length),
     partition_spec_id: specId,
-    content: 0,
+    content,
     sequence_number: sequenceNumber,
     min_sequence_number: sequenceNumber,
     added_snapshot_id: snapshotId,

@@ -23,6 +23,7 @@ import { deriveTags, tagsToKeyValue } from '../tags/index.js';
 import { faultHooks } from './faults.js';
 import { createRejectsFile, type RejectsFile } from './rejects-file.js';
 import { countByCode, exitCodeFor, filesOf, pluginInfo, type RunReport, type RunStatus } from './report.js';
+import { isCdcJob, runCdc } from './run-cdc.js';
 
 export interface RunOptions {
   logger: Logger;
@@ -107,6 +108,10 @@ async function runJobStages(job: ResolvedJob, opts: RunOptions): Promise<RunRepo
   try {
     if (opts.fullRefresh) refuseFullRefresh(job);
     lock = await (opts.lock ?? ((j: ResolvedJob) => acquireLock(j.statePath)))(job);
+    if (isCdcJob(job)) {
+      await runCdc(job, report, log, opts.signal);
+      return finish(report, 'succeeded', started, log);
+    }
     const openStage = startStage('open');
 
     const batchSize = opts.batchSize ?? DEFAULT_BATCH_ROWS;

@@ -3,7 +3,8 @@
 # (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). Idempotent: returns at once when it is up.
 #
 # The cluster lives in $RUN_DIR/pg (owned by postgres: initdb refuses to run as root) with fsync off,
-# since it is test data. Stop it with stop-postgres.sh.
+# since it is test data. wal_level=logical for the change data capture tests (tests/integration/cdc).
+# Stop it with stop-postgres.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 with_lock postgres
@@ -71,7 +72,7 @@ HBA
 fi
 
 runuser -u postgres -- "$BIN/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/log" -w -t 60 \
-  -o "-p $PGPORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB -c shared_buffers=256MB" \
+  -o "-p $PGPORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB -c shared_buffers=256MB -c wal_level=logical -c max_replication_slots=20 -c max_wal_senders=20" \
   start >/dev/null 9>&- || die "pg_ctl start failed (see $PG_DIR/log)"
 runuser -u postgres -- psql -h "$PG_DIR" -p "$PGPORT" -U postgres -d postgres -Atqc \
   "ALTER USER postgres PASSWORD '$PG_PASSWORD'" >/dev/null || die "could not set the postgres password"

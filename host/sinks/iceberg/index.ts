@@ -404,7 +404,7 @@ function recordOf(
 }
 
 /** After a failed commit: delete the data files unless the table shows the run committed. */
-async function dropIfNotCommitted(
+export async function dropIfNotCommitted(
   target: IcebergTarget,
   runId: string,
   drop: () => Promise<void>,

@@ -51,6 +51,7 @@ describe('adapter table and registry/connectors.yaml', () => {
       'connector:markdown_kv',
       'connector:mysql',
       'connector:postgres',
+      'connector:postgres_cdc',
       'connector:stripe',
       'engine:airbyte',
       'engine:meltano',
