@@ -23,6 +23,10 @@ COPY recipes ./recipes
 COPY registry ./registry
 COPY examples ./examples
 COPY assets ./assets
+# The Python plugin runtime reads its sandbox files (runner, compatibility modules) and the Python
+# PDK from the package folder at run time, as tsc does not copy them into dist/.
+COPY host/plugins/python/sandbox ./host/plugins/python/sandbox
+COPY plugin-pdk/python/dativo_pdk ./plugin-pdk/python/dativo_pdk
 # node_modules is in the context only when prepared with production dependencies (the repo's
 # .dockerignore keeps the host's dev node_modules out); the glob lets this COPY match nothing.
 COPY package.json node_module[s] /tmp/deps/

@@ -53,6 +53,12 @@ trap 'rm -rf "$ctx"' EXIT
 for p in package.json package-lock.json Dockerfile bin dist recipes registry examples assets; do
   cp -a "$REPO_ROOT/$p" "$ctx/"
 done
+# Read by the Python plugin runtime at run time (not compiled into dist/).
+for p in host/plugins/python/sandbox plugin-pdk/python/dativo_pdk; do
+  mkdir -p "$ctx/$(dirname "$p")"
+  cp -a "$REPO_ROOT/$p" "$ctx/$p"
+done
+find "$ctx" -name __pycache__ -type d -prune -exec rm -rf {} +
 rm -rf "$ctx"/examples/*/output
 cp -a "$deps/node_modules" "$ctx/node_modules"
 

@@ -85,7 +85,7 @@ export function resolveSource(job: ResolvedJob): SourceAdapter {
 function chooseSource(job: ResolvedJob): SourceAdapter {
   const { source } = job;
   if (usesPlugin(job, source, source.customReader, 'source.custom_reader'))
-    return row(SOURCE_ADAPTERS, 'plugin', pluginRuntime(source.customReader))!;
+    return row(SOURCE_ADAPTERS, 'plugin', pluginRuntime(source.plugin?.path ?? source.customReader))!;
   const nativeByDefault = NATIVE_UNLESS_JOB_SAYS.has(source.type) && source.engineExplicit !== true;
   const engine = nativeByDefault ? undefined : row(SOURCE_ADAPTERS, 'engine', source.engine);
   if (engine) return engine;

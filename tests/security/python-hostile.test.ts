@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Grant } from '../../host/plugins/policy.js';
+import { type Grant, grantHttp } from '../../host/plugins/policy.js';
 import { runtimeAssets } from '../../host/plugins/python/assets.js';
 import { PythonInstance } from '../../host/plugins/python/instance.js';
 import { pythonSandbox } from '../../host/plugins/python/sandbox.js';
@@ -64,7 +64,8 @@ function grant(over: Partial<Grant> = {}): Grant {
     timeoutMs: 60_000,
     outputBytes: 256 * 2 ** 20,
     logBytes: 2 ** 20,
-    http: {} as Grant['http'],
+    // The host's default HTTP policy (what a job that allows nothing gets).
+    http: grantHttp(undefined, undefined, 64 * 2 ** 20, 60_000),
     wasi: false,
     ...over,
   };
@@ -125,6 +126,31 @@ describe('a Python plugin cannot get out', () => {
     const everything = JSON.stringify(rows) + lines.join('\n');
     for (const leak of [SECRET, MARKER_VALUE, 'root:x:0:0']) expect(everything).not.toContain(leak);
     expect(lines.join('\n')).toMatch(/"capability":"secret","resource":"db_password"/);
+  }, 180_000);
+});
+
+describe('requests from a Python plugin reach no ungranted host or credential', () => {
+  it('requests.get / Session.post / file:// / a secret header / the raw host call: denied, 0 connections', async () => {
+    const before = connections;
+    const inst = await start('requests_probes.py', 'RequestsProbes', grant());
+    const { body } = await inst.request('next');
+    await inst.close();
+    const rows = tableFromIPC(body)
+      .toArray()
+      .map((r) => r.toJSON() as { probe: string; blocked: boolean; detail: string });
+    expect(rows).toHaveLength(5);
+    for (const r of rows) expect(r.blocked, `${r.probe}: ${r.detail}`).toBe(true);
+    const by = Object.fromEntries(rows.map((r) => [r.probe, r.detail]));
+    expect(by['requests.get ungranted host']).toContain(
+      `ConnectionError: plugin hostile: network access to 127.0.0.1:${port} denied (capability network, resource 127.0.0.1:${port}); granted hosts: none`,
+    );
+    expect(by['Session.post ungranted host (localhost)']).toMatch(/ConnectionError: .*localhost:\d+ denied/);
+    expect(by['requests.get file://']).toMatch(/ConnectionError: .*denied/);
+    expect(by['secret into a header']).toMatch(/KeyError: .*secret "db_password" denied/);
+    expect(by['raw host http call']).toMatch(/PermissionError: .*denied \(capability network/);
+    expect(connections).toBe(before);
+    expect(JSON.stringify(rows) + lines.join('\n')).not.toContain(SECRET);
+    expect(lines.join('\n')).toMatch(/"capability":"network","resource":"127\.0\.0\.1:\d+"/);
   }, 180_000);
 });
 

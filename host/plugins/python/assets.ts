@@ -12,6 +12,8 @@ import { DativoError } from '../../errors.js';
 import { dativoCacheDir } from '../component/transpile.js';
 
 const SANDBOX_SRC = path.join(PACKAGE_ROOT, 'host', 'plugins', 'python', 'sandbox');
+/** The Python PDK: importable in the sandbox as `dativo_pdk` (read-only, like the modules above). */
+const PDK_SRC = path.join(PACKAGE_ROOT, 'plugin-pdk', 'python');
 const require = createRequire(import.meta.url);
 
 export interface RuntimeAssets {
@@ -105,7 +107,10 @@ export function runtimeAssets(): Promise<RuntimeAssets> {
       throw missing('the pyodide npm package', 'run `npm ci` in the Dativo folder');
     const cache = path.join(dativoCacheDir(), 'python');
     const runner = await bundleRunner(cache);
-    const pythonFiles = listFiles(path.join(SANDBOX_SRC, 'py'));
+    const pythonFiles = [
+      ...listFiles(path.join(SANDBOX_SRC, 'py')),
+      ...(existsSync(path.join(PDK_SRC, 'dativo_pdk')) ? listFiles(PDK_SRC, 'dativo_pdk') : []),
+    ];
     const pyVersion = String(JSON.parse(readFileSync(path.join(pyodideDir, 'package.json'), 'utf8')).version);
     // The snapshot holds Pyodide's memory after start-up; it depends on Pyodide and the runner.
     const key = sha256(

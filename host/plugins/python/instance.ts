@@ -15,6 +15,7 @@ import { masker } from '../../secrets/masker.js';
 import type { Grant } from '../policy.js';
 import { auditDenial } from '../policy.js';
 import { writeAtomically } from './assets.js';
+import { type PythonHttpArgs, pythonHttpCall } from './http-call.js';
 import { encodeFrame, type Frame, FrameError, readFrames } from './protocol.js';
 import type { PythonSandbox } from './sandbox.js';
 
@@ -31,6 +32,7 @@ export interface PythonInstanceOptions {
   logger?: Logger;
   /** Snapshot file to write when the runner sends one (first start). */
   snapshotOut?: string;
+  fetch?: typeof fetch;
 }
 
 interface Pending {
@@ -65,9 +67,16 @@ export class PythonInstance {
   private stderrTail = '';
   /** The plugin's `state_set` values since start. */
   readonly stateSet: Record<string, unknown> = {};
+  private readonly http: ReturnType<typeof pythonHttpCall>;
+  /** Aborted when the process ends: an HTTP request of a dead plugin stops. */
+  private readonly ended = new AbortController();
 
   private constructor(private readonly opts: PythonInstanceOptions) {
     this.plugin = opts.grant.plugin;
+    this.http = pythonHttpCall(opts.grant, {
+      logger: opts.logger,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
     const [cmd, ...args] = opts.sandbox.argv;
     this.child = spawn(cmd!, args, { env: {}, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr?.on('data', (c: Buffer) => {
@@ -76,6 +85,7 @@ export class PythonInstance {
     this.child.on('close', (code, signal) => {
       const why = this.dead ?? this.crashed(code, signal);
       this.dead = why;
+      this.ended.abort();
       this.pending?.reject(why);
       this.pending = undefined;
       clearInterval(this.watchdog);
@@ -139,10 +149,20 @@ export class PythonInstance {
     this.child.stdin?.write(encodeFrame(header, body));
   }
 
-  /** A host call from Python, answered at once (synchronous on the Python side). */
+  /**
+   * A host call from Python (synchronous on the Python side: it waits for this answer). HTTP is
+   * answered when the request is done; nothing else can arrive meanwhile.
+   */
   private answer(f: Frame): void {
     const op = String(f.header.op);
     const args = (f.header.args ?? {}) as Record<string, unknown>;
+    if (op === 'http') {
+      this.http(args as PythonHttpArgs, this.ended.signal).then(
+        (r) => this.send(r),
+        (e: unknown) => this.send({ ok: false, code: 'CONNECTION_FAILED', error: masker.mask(String(e)) }),
+      );
+      return;
+    }
     this.send(this.reply(op, args));
   }
 
@@ -174,12 +194,20 @@ export class PythonInstance {
   private secret(name: string): Record<string, unknown> {
     const { grant, logger } = this.opts;
     if (!grant.secrets.includes(name)) {
-      const message = `plugin ${this.plugin}: secret ${name} is not granted`;
+      // The Extism runtime's text (host-functions.ts), so a denial reads the same in both.
+      const message = `plugin ${this.plugin}: secret "${name}" denied (capability secret, resource ${name}); granted secrets: ${grant.secrets.join(', ') || 'none'}`;
       auditDenial(logger, { plugin: this.plugin, capability: 'secret', resource: name, message });
       return { ok: false, error: message };
     }
     const value = this.opts.secrets?.get(name);
-    return value === undefined ? { ok: false, error: `secret ${name} is not set` } : { ok: true, value };
+    if (value === undefined)
+      return {
+        ok: false,
+        error: `plugin ${this.plugin}: secret "${name}" is granted but not set in the secret store`,
+      };
+    // Whatever the plugin does with it, the value never reaches a log line unmasked.
+    masker.register(value);
+    return { ok: true, value };
   }
 
   private kill(capability: 'timeout' | 'memory' | 'output', why: string): void {
@@ -190,6 +218,7 @@ export class PythonInstance {
       location: { plugin: this.plugin },
       details: { capability },
     });
+    this.ended.abort();
     this.terminate();
   }
 

@@ -1,17 +1,19 @@
 /**
- * From a job to a startable Python plugin: the file and class (`custom_reader: file.py:Class`),
- * the grant (computed as for any plugin from a manifest synthesized for the file: no hosts, no
- * secrets, default limits, the job's `source.files` for a reader), the config the class gets, and
- * the sandbox each start builds.
+ * From a job to a startable Python plugin: the file and class (`custom_reader: file.py:Class`, or
+ * `plugin: {path: file.py:Class, allow: …}` for one that may call APIs), the grant (computed as for
+ * any plugin from a manifest synthesized for the file: a plain custom_reader requests no hosts and
+ * no secrets; a `plugin` requests what its `allow` names, so the job alone decides), the config the
+ * class gets, and the sandbox each start builds.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SecretLookup } from '../../config/secret-lookup.js';
-import type { ResolvedJob } from '../../config/types.js';
+import { staticSecrets } from '../../config/secret-lookup.js';
+import type { PluginRef, ResolvedJob } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { pluginConfigFrom } from '../config-grant.js';
+import { checkConfigReferences, pluginConfigFrom } from '../config-grant.js';
 import { grantInputFiles } from '../input-files.js';
 import { manifestSchema, type PluginManifest } from '../manifest.js';
 import { computeGrant, type Grant } from '../policy.js';
@@ -42,7 +44,30 @@ export function splitEntry(ref: string): { file: string; className: string } {
   return { file: m[1]!, className: m[2]! };
 }
 
-function synthesizedManifest(file: string, role: 'reader' | 'writer'): PluginManifest {
+/**
+ * `host:port` requests for the job's `allow.hosts`: an entry without a port asks for the scheme
+ * ports (443 and 80), as an allow entry without a port covers any.
+ */
+function requestedHosts(allow: PluginRef['allow']): string[] {
+  const out = new Set<string>();
+  for (const entry of allow.hosts) {
+    const h = entry
+      .trim()
+      .toLowerCase()
+      .replace(/^https?:\/\//, '')
+      .replace(/\/.*$/, '');
+    if (!h) continue;
+    if (/:\d{1,5}$/.test(h)) out.add(h);
+    else for (const port of ['443', '80']) out.add(`${h}:${port}`);
+  }
+  return [...out];
+}
+
+function synthesizedManifest(
+  file: string,
+  role: 'reader' | 'writer',
+  allow: PluginRef['allow'] = { hosts: [], secrets: [] },
+): PluginManifest {
   const name = path
     .basename(file, '.py')
     .toLowerCase()
@@ -58,7 +83,11 @@ function synthesizedManifest(file: string, role: 'reader' | 'writer'): PluginMan
       file: path.basename(file),
       sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
     },
-    capabilities: { files: role === 'reader' },
+    capabilities: {
+      files: role === 'reader',
+      network: { hosts: requestedHosts(allow) },
+      secrets: [...allow.secrets],
+    },
   });
 }
 
@@ -81,13 +110,20 @@ export async function preparePythonReader(
   job: ResolvedJob,
   opts: { logger?: Logger; secrets?: SecretLookup } = {},
 ): Promise<PythonPlugin> {
-  const { file, className } = splitEntry(job.source.customReader ?? '');
+  const byPlugin = job.source.plugin?.path !== undefined;
+  const keyPath = byPlugin ? 'source.plugin.path' : 'source.custom_reader';
+  const { file, className } = splitEntry(
+    (byPlugin ? job.source.plugin?.path : job.source.customReader) ?? '',
+  );
   if (!existsSync(file) || !statSync(file).isFile())
     throw new DativoError('CONFIG_NOT_FOUND', `Python plugin ${file} does not exist`, {
-      location: job.locate('source.custom_reader'),
+      location: job.locate(keyPath),
     });
-  const manifest = synthesizedManifest(file, 'reader');
-  const grant = computeGrant(manifest, { hosts: [], secrets: [] }, job.sandbox, opts.logger);
+  const allow = job.source.plugin?.allow ?? { hosts: [], secrets: [] };
+  const manifest = synthesizedManifest(file, 'reader', allow);
+  const grant = computeGrant(manifest, allow, job.sandbox, opts.logger);
+  // Before anything starts: an ungranted `${secret:…}` in the config the class gets is refused.
+  checkConfigReferences(job, 'reader', grant, opts.logger);
   grant.files = await grantInputFiles(manifest, job.source.files ?? [], opts.logger);
   const objectOf = new Map(job.source.files.map((f) => [f.path, f.object]));
   const configFiles = grant.files.map((f) => ({
@@ -105,7 +141,11 @@ export async function preparePythonReader(
     openArgs: { module: pluginPath, class: className, config: readerConfig(job, configFiles) },
     ...(stream ? { stream } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
-    start: (logger) => startInstance(grant, files, { ...opts, logger: logger ?? opts.logger }),
+    start: (logger) =>
+      startInstance(grant, files, {
+        secrets: opts.secrets ?? staticSecrets(job.source.credentials),
+        logger: logger ?? opts.logger,
+      }),
   };
   return plugin;
 }

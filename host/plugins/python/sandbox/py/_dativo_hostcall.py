@@ -49,3 +49,11 @@ def seal():
             del sys.modules[name]
     sys.meta_path.insert(0, _Refuse())
     sys.meta_path.append(_NotInSandbox())
+
+
+def secret(name):
+    """A secret the job grants the plugin; anything else raises KeyError with the host's denial."""
+    r = call("secret", name=name)
+    if not r.get("ok"):
+        raise KeyError(r.get("error") or f"secret {name!r} is not available")
+    return r["value"]
