@@ -99,13 +99,11 @@ function chooseSource(job: ResolvedJob): SourceAdapter {
 export function resolveSink(job: ResolvedJob): SinkAdapter {
   const { target } = job;
   if (usesPlugin(job, target, target.customWriter, 'target.custom_writer')) {
-    if (pluginRuntime(target.customWriter) === 'python')
-      throw notImplemented(job, 'a Python custom_writer', 'target.custom_writer');
     // A writer plugin produces files: the host commits them to a file target. An Iceberg table
     // would need them to be Parquet data files with field ids, which no plugin ABI promises yet.
     if (!row(SINK_ADAPTERS, 'connector', target.type)?.openStore)
       throw notImplemented(job, `a writer plugin with target "${target.type}"`, 'target_connector_path');
-    return row(SINK_ADAPTERS, 'plugin', 'extism')!;
+    return row(SINK_ADAPTERS, 'plugin', pluginRuntime(target.customWriter))!;
   }
   const connector = row(SINK_ADAPTERS, 'connector', target.type);
   if (!connector) throw notImplemented(job, `target connector "${target.type}"`, 'target_connector_path');

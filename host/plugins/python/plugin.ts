@@ -29,7 +29,7 @@ export interface PythonPlugin {
 }
 
 /** Where Python sees the plugin file. */
-const PLUGIN_DIR = '/dativo/plugin';
+export const PLUGIN_DIR = '/dativo/plugin';
 
 export function splitEntry(ref: string): { file: string; className: string } {
   const m = /^(.*\.py):([A-Za-z_][A-Za-z0-9_]*)$/.exec(ref);
@@ -42,7 +42,7 @@ export function splitEntry(ref: string): { file: string; className: string } {
   return { file: m[1]!, className: m[2]! };
 }
 
-function synthesizedManifest(file: string, role: 'reader' | 'writer'): PluginManifest {
+export function synthesizedManifest(file: string, role: 'reader' | 'writer'): PluginManifest {
   const name = path
     .basename(file, '.py')
     .toLowerCase()
@@ -110,7 +110,7 @@ export async function preparePythonReader(
   return plugin;
 }
 
-async function startInstance(
+export async function startInstance(
   grant: Grant,
   files: SandboxFile[],
   opts: { logger?: Logger | undefined; secrets?: SecretLookup },

@@ -64,6 +64,7 @@ describe('adapter table and registry/connectors.yaml', () => {
       'connector:minio',
       'connector:s3',
       'plugin:extism',
+      'plugin:python',
     ]);
   });
 });

@@ -70,8 +70,8 @@ describe('resolveSource', () => {
     const py = resolveSource(job({ source: { customReader: 'plugins/r.py:Reader' } }));
     expect([py.selectedBy, py.name]).toEqual(['plugin', 'python']);
     expect(resolveSource(job({ source: { customReader: 'plugins/r.wasm' } })).name).toBe('extism');
-    const writer = failure(() => resolveSink(job({ target: { customWriter: 'plugins/w.py:Writer' } })));
-    expect([writer.code, writer.keyPath]).toEqual(['NOT_IMPLEMENTED', 'target.custom_writer']);
+    const writer = resolveSink(job({ target: { customWriter: 'plugins/w.py:Writer' } }));
+    expect([writer.selectedBy, writer.name]).toEqual(['plugin', 'python']);
   });
 
   it('refuses a connector without a row, at source_connector_path', () => {
@@ -111,6 +111,16 @@ describe('resolveSink', () => {
     for (const t of ['local', 's3', 'minio'])
       expect(resolveSink(job({ target: { type: t, customWriter: 'w.wasm' } })).selectedBy).toBe('plugin');
     expect(failure(() => resolveSink(job({ target: { type: 'iceberg', customWriter: 'w.wasm' } })))).toEqual({
+      code: 'NOT_IMPLEMENTED',
+      message: 'a writer plugin with target "iceberg" is valid but not implemented in this version of Dativo',
+      keyPath: 'target_connector_path',
+    });
+  });
+
+  it('picks the Python row for a custom_writer file.py:Class, on the file targets only', () => {
+    for (const t of ['local', 's3', 'minio'])
+      expect(resolveSink(job({ target: { type: t, customWriter: 'w.py:W' } })).name).toBe('python');
+    expect(failure(() => resolveSink(job({ target: { type: 'iceberg', customWriter: 'w.py:W' } })))).toEqual({
       code: 'NOT_IMPLEMENTED',
       message: 'a writer plugin with target "iceberg" is valid but not implemented in this version of Dativo',
       keyPath: 'target_connector_path',
