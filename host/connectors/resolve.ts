@@ -99,6 +99,17 @@ function chooseSource(job: ResolvedJob): SourceAdapter {
 export function resolveSink(job: ResolvedJob): SinkAdapter {
   const { target } = job;
   if (usesPlugin(job, target, target.customWriter, 'target.custom_writer')) {
+    // A Python custom writer writes files by design (the original's BaseWriter): a table target is
+    // a wrong job, not a missing feature, so it is refused outright (validate exits 2).
+    if (
+      pluginRuntime(target.customWriter) === 'python' &&
+      !row(SINK_ADAPTERS, 'connector', target.type)?.openStore
+    )
+      throw new DativoError(
+        'CONFIG_INVALID',
+        `a Python custom_writer writes files, and target "${target.type}" is not a file target; use local, s3 or minio`,
+        { location: job.locate('target.custom_writer') },
+      );
     // A writer plugin produces files: the host commits them to a file target. An Iceberg table
     // would need them to be Parquet data files with field ids, which no plugin ABI promises yet.
     if (!row(SINK_ADAPTERS, 'connector', target.type)?.openStore)

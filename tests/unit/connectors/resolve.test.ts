@@ -121,9 +121,10 @@ describe('resolveSink', () => {
     for (const t of ['local', 's3', 'minio'])
       expect(resolveSink(job({ target: { type: t, customWriter: 'w.py:W' } })).name).toBe('python');
     expect(failure(() => resolveSink(job({ target: { type: 'iceberg', customWriter: 'w.py:W' } })))).toEqual({
-      code: 'NOT_IMPLEMENTED',
-      message: 'a writer plugin with target "iceberg" is valid but not implemented in this version of Dativo',
-      keyPath: 'target_connector_path',
+      code: 'CONFIG_INVALID',
+      message:
+        'a Python custom_writer writes files, and target "iceberg" is not a file target; use local, s3 or minio',
+      keyPath: 'target.custom_writer',
     });
   });
 
