@@ -5,7 +5,7 @@ import {
   Decimal,
   Float64,
   Int64,
-  makeTable,
+  Table,
   TimestampMicrosecond,
   Utf8,
   vectorFromArray,
@@ -15,7 +15,7 @@ import { batchToRecords } from '../../../../host/plugins/python/records.js';
 
 describe('batchToRecords', () => {
   it('gives numbers, strings, ISO dates and timestamps, and nulls', () => {
-    const table = makeTable({
+    const table = new Table({
       id: vectorFromArray([1n, 2n ** 60n, null], new Int64()),
       name: vectorFromArray(['a', null, 'c'], new Utf8()),
       x: vectorFromArray([1.5, 2, null], new Float64()),
