@@ -91,9 +91,13 @@ describe('an original custom_writer (BaseWriter subclass) in the Python sandbox'
       const { out, r: pending } = run('employee_csv_writer', 'csv');
       const r = await pending;
       expect(r.code, r.stderr).toBe(0);
-      const files = await published(out);
-      expect(files).toHaveLength(1);
+      // Two files of one batch (the data and its manifest), both published under csv/.
+      const files = (await published(out)).sort();
+      expect(files).toHaveLength(2);
       expect(files[0]).toMatch(/^hr\/adventureworks\/hr_employee\/csv\/employees_0-r[^/]+\.csv$/);
+      expect(files[1]).toMatch(/^hr\/adventureworks\/hr_employee\/csv\/employees_0\.manifest-r[^/]+\.json$/);
+      const manifest = JSON.parse(await readFile(path.join(out, files[1] as string), 'utf8'));
+      expect(manifest).toEqual({ file: 'employees_0.csv', records: 290 });
       const [row] = await duck<{ n: bigint; hours: bigint }>(
         `SELECT count(*) AS n, sum(VacationHours) AS hours FROM read_csv('${out}/${files[0]}', header = true)`,
       );
@@ -102,7 +106,7 @@ describe('an original custom_writer (BaseWriter subclass) in the Python sandbox'
       // Its commit_files tries to upload over the network, which the sandbox does not have: the
       // data is already committed, so the run succeeds with a warning naming the plugin's line.
       expect(r.stderr).toContain('commit_files failed after the outputs were published');
-      expect(r.stderr).toMatch(/commit failed: URLError: .* \(at csv_writer\.py:23\)/);
+      expect(r.stderr).toMatch(/commit failed: URLError: .* \(at csv_writer\.py:31\)/);
     },
     SLOW + 20_000,
   );

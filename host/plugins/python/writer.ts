@@ -97,15 +97,16 @@ export function createPythonWriter(
     const files = checkOutputs(name, OUTPUT_BASE, value as OutputEntry[], returned);
     const dir = mkdtempSync(path.join(os.tmpdir(), `dativo-pywriter-${name}-`));
     staging = dir;
-    return Promise.all(
-      files.map(async (f) => {
-        const { body } = await inst.request('read_output', { root: OUTPUT_BASE, name: f.name });
-        const dest = path.join(dir, ...f.name.split('/'));
-        mkdirSync(path.dirname(dest), { recursive: true });
-        writeFileSync(dest, body);
-        return { name: f.name, path: dest, bytes: body.byteLength };
-      }),
-    );
+    const out: PluginOutputFile[] = [];
+    // One at a time: the instance answers one request at a time.
+    for (const f of files) {
+      const { body } = await inst.request('read_output', { root: OUTPUT_BASE, name: f.name });
+      const dest = path.join(dir, ...f.name.split('/'));
+      mkdirSync(path.dirname(dest), { recursive: true });
+      writeFileSync(dest, body);
+      out.push({ name: f.name, path: dest, bytes: body.byteLength });
+    }
+    return out;
   };
 
   return {
