@@ -5,8 +5,9 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedJob } from '../config/types.js';
+import type { Sink } from '../sinks/sink.js';
 import type { CheckResult } from '../sources/source.js';
-import type { SinkAdapter } from './adapter.js';
+import type { SinkAdapter, SinkContext } from './adapter.js';
 import { icebergConnection, localConnection, objectStoreConnection, passThrough } from './schemas.js';
 
 async function checkWritableDir(dir: string): Promise<CheckResult> {
@@ -55,13 +56,45 @@ function objectStoreSink(name: 's3' | 'minio'): SinkAdapter {
 }
 
 /**
- * The file target (local, s3, minio) a writer plugin's outputs are committed to: the row its
+ * The target (local, s3, minio, iceberg) a writer plugin's outputs are committed to: the row its
  * `target.type` selects. resolveSink refuses every other target before a run starts.
  */
-function outputTargetOf(job: ResolvedJob): SinkAdapter & Required<Pick<SinkAdapter, 'openStore'>> {
+function outputTargetOf(job: ResolvedJob): SinkAdapter {
   const row = SINK_ADAPTERS.find((a) => a.selectedBy === 'connector' && a.name === job.target.type);
-  if (!row?.openStore) throw new Error(`no file target "${job.target.type}" for a writer plugin`);
-  return row as SinkAdapter & Required<Pick<SinkAdapter, 'openStore'>>;
+  if (!row?.openStore && !row?.openTable)
+    throw new Error(`no file or table target "${job.target.type}" for a writer plugin`);
+  return row;
+}
+
+/** The plugin's outputs staged and committed as files, or read into the Iceberg table. */
+async function openPluginSink(ctx: SinkContext): Promise<Sink> {
+  const { job, runId, logger } = ctx;
+  const [plugins, tracing] = await Promise.all([
+    import('../plugins/index.js'),
+    import('../observability/tracing.js'),
+  ]);
+  const plugin = await plugins.createPluginSink(
+    job,
+    undefined,
+    { runId },
+    { hooks: tracing.pluginCallHooks, ...(logger ? { logger } : {}) },
+  );
+  const target = outputTargetOf(job);
+  if (target.openTable) {
+    const [{ createIcebergSink }, { createPluginIcebergSink }] = await Promise.all([
+      import('../sinks/iceberg/index.js'),
+      import('../sinks/iceberg/plugin-sink.js'),
+    ]);
+    const table = await createIcebergSink(job, ctx);
+    return createPluginIcebergSink({ plugin, table, job });
+  }
+  const { createPluginOutputSink } = await import('../sinks/plugin-outputs.js');
+  const c = job.contract;
+  return createPluginOutputSink({
+    plugin,
+    store: await (target.openStore as NonNullable<SinkAdapter['openStore']>)(job),
+    layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name },
+  });
 }
 
 export const SINK_ADAPTERS: readonly SinkAdapter[] = [
@@ -106,32 +139,14 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     },
   },
   {
-    // The plugin writes bytes; the host stages and commits them on the job's file target (local,
-    // s3, minio) with the protocol every sink uses.
+    // The plugin writes bytes; the host commits them with the protocol every sink uses: as files
+    // on a file target (local, s3, minio), or as Parquet rows into an Iceberg table.
     name: 'extism',
     kind: 'sink',
     selectedBy: 'plugin',
     configSchema: passThrough,
     capabilities: { check: true, tables: false, fullRefresh: false },
-    async open({ job, runId, logger }) {
-      const [plugins, { createPluginOutputSink }, tracing] = await Promise.all([
-        import('../plugins/index.js'),
-        import('../sinks/plugin-outputs.js'),
-        import('../observability/tracing.js'),
-      ]);
-      const plugin = await plugins.createPluginSink(
-        job,
-        undefined,
-        { runId },
-        { hooks: tracing.pluginCallHooks, ...(logger ? { logger } : {}) },
-      );
-      const c = job.contract;
-      return createPluginOutputSink({
-        plugin,
-        store: await outputTargetOf(job).openStore(job),
-        layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name },
-      });
-    },
+    open: openPluginSink,
     location: (job) => outputTargetOf(job).location(job),
     check: (job) => outputTargetOf(job).check(job),
   },
@@ -147,10 +162,13 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
         import('../plugins/python/index.js'),
         import('../sinks/plugin-outputs.js'),
       ]);
+      // resolveSink refuses a Python writer on anything but a file target.
+      const { openStore } = outputTargetOf(job);
+      if (!openStore) throw new Error(`no file target "${job.target.type}" for a Python writer`);
       const c = job.contract;
       return createPluginOutputSink({
         plugin: createPythonWriter(job, logger ? { logger } : {}),
-        store: await outputTargetOf(job).openStore(job),
+        store: await openStore(job),
         layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name },
       });
     },

@@ -23,7 +23,7 @@ export async function columnSizesOf(file: string): Promise<Map<number, number>> 
 }
 
 /** The footer, its length and the closing magic (what parquetMetadata parses). */
-async function readFooter(file: string): Promise<Uint8Array> {
+export async function readFooter(file: string): Promise<Uint8Array> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();

@@ -107,14 +107,17 @@ describe('resolveSink', () => {
     expect(a.selectedBy).toBe('plugin');
   });
 
-  it('serves a writer plugin on the file targets only (its outputs are files, not table data)', () => {
-    for (const t of ['local', 's3', 'minio'])
+  it('serves a writer plugin on the file targets and Iceberg, nothing else', () => {
+    for (const t of ['local', 's3', 'minio', 'iceberg'])
       expect(resolveSink(job({ target: { type: t, customWriter: 'w.wasm' } })).selectedBy).toBe('plugin');
-    expect(failure(() => resolveSink(job({ target: { type: 'iceberg', customWriter: 'w.wasm' } })))).toEqual({
-      code: 'NOT_IMPLEMENTED',
-      message: 'a writer plugin with target "iceberg" is valid but not implemented in this version of Dativo',
-      keyPath: 'target_connector_path',
-    });
+    expect(failure(() => resolveSink(job({ target: { type: 'postgres', customWriter: 'w.wasm' } })))).toEqual(
+      {
+        code: 'NOT_IMPLEMENTED',
+        message:
+          'a writer plugin with target "postgres" is valid but not implemented in this version of Dativo',
+        keyPath: 'target_connector_path',
+      },
+    );
   });
 
   it('picks the Python row for a custom_writer file.py:Class, on the file targets only', () => {
