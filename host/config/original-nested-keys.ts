@@ -56,7 +56,9 @@ export const NESTED_RULES: Record<string, NestedRule> = {
   'source.incremental.cursor_field': used('the cursor column'),
   'source.incremental.lookback_days': used('re-reads that many days before the stored cursor or file time'),
   'source.null_values': used('the CSV text read as null (default "", NULL, null, None, as in the original)'),
-  'target.custom_writer': used('a writer plugin (.wasm/.js), sandboxed; .so is refused'),
+  'target.custom_writer': used(
+    'a writer plugin (.wasm/.js) or a Python BaseWriter (.py:Class), sandboxed; .so is refused',
+  ),
   'target.file_format': used('parquet; iceberg, delta, csv and json are valid but exit 2 (not implemented)'),
   'target.connection.s3': used('the S3 connection (nested form, read before flat keys)'),
   'target.connection.minio': used('the MinIO connection (nested form, read before flat keys)'),

@@ -99,14 +99,20 @@ function chooseSource(job: ResolvedJob): SourceAdapter {
 export function resolveSink(job: ResolvedJob): SinkAdapter {
   const { target } = job;
   if (usesPlugin(job, target, target.customWriter, 'target.custom_writer')) {
-    if (pluginRuntime(target.customWriter) === 'python')
-      throw notImplemented(job, 'a Python custom_writer', 'target.custom_writer');
+    const out = row(SINK_ADAPTERS, 'connector', target.type);
+    // A Python custom writer writes files by design (the original's BaseWriter): a table target is
+    // a wrong job, not a missing feature, so it is refused outright (validate exits 2).
+    if (pluginRuntime(target.customWriter) === 'python' && !out?.openStore)
+      throw new DativoError(
+        'CONFIG_INVALID',
+        `a Python custom_writer writes files, and target "${target.type}" is not a file target; use local, s3 or minio`,
+        { location: job.locate('target.custom_writer') },
+      );
     // A writer plugin produces files: the host commits them to a file target, or reads them (as
     // Parquet, checked against the contract) into an Iceberg table (sinks/iceberg/plugin-sink.ts).
-    const out = row(SINK_ADAPTERS, 'connector', target.type);
     if (!out?.openStore && !out?.openTable)
       throw notImplemented(job, `a writer plugin with target "${target.type}"`, 'target_connector_path');
-    return row(SINK_ADAPTERS, 'plugin', 'extism')!;
+    return row(SINK_ADAPTERS, 'plugin', pluginRuntime(target.customWriter))!;
   }
   const connector = row(SINK_ADAPTERS, 'connector', target.type);
   if (!connector) throw notImplemented(job, `target connector "${target.type}"`, 'target_connector_path');

@@ -150,4 +150,29 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     location: (job) => outputTargetOf(job).location(job),
     check: (job) => outputTargetOf(job).check(job),
   },
+  {
+    // An original Python custom writer: its files are published like a writer plugin's outputs.
+    name: 'python',
+    kind: 'sink',
+    selectedBy: 'plugin',
+    configSchema: passThrough,
+    capabilities: { check: true, tables: false, fullRefresh: false },
+    async open({ job, logger }) {
+      const [{ createPythonWriter }, { createPluginOutputSink }] = await Promise.all([
+        import('../plugins/python/index.js'),
+        import('../sinks/plugin-outputs.js'),
+      ]);
+      // resolveSink refuses a Python writer on anything but a file target.
+      const { openStore } = outputTargetOf(job);
+      if (!openStore) throw new Error(`no file target "${job.target.type}" for a Python writer`);
+      const c = job.contract;
+      return createPluginOutputSink({
+        plugin: createPythonWriter(job, logger ? { logger } : {}),
+        store: await openStore(job),
+        layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name },
+      });
+    },
+    location: (job) => outputTargetOf(job).location(job),
+    check: (job) => outputTargetOf(job).check(job),
+  },
 ];

@@ -64,10 +64,12 @@ export function createPluginOutputSink(opts: PluginOutputSinkOptions): Sink {
     async commit(req: FileCommitRequest): Promise<CommitResult> {
       if (!ctx) throw new Error('commit() before open()');
       const { runId } = ctx;
+      let done: CommitRecord;
       try {
         const { record: pluginRecord } = await plugin.commit(req);
         staged = await stageOutputs(runId);
-        await plugin.abort('published by the host'); // drops the plugin's own temp staging
+        // Drops the plugin's own temp staging; one with work after the publish does it then.
+        if (!plugin.afterPublish) await plugin.abort('published by the host');
         if (req.rejectsFile) await store.putFile(keys.stagingRejects(runId), req.rejectsFile);
         const record: CommitRecord = {
           version: 1,
@@ -85,12 +87,11 @@ export function createPluginOutputSink(opts: PluginOutputSinkOptions): Sink {
         if (req._crashAfter === 'staged') throw new SimulatedCrash('staged');
         await writeCommitRecord(store, record);
         if (req._crashAfter === 'record') throw new SimulatedCrash('record');
-        const done = await completeCommit(store, record, {
+        done = await completeCommit(store, record, {
           afterFirstPublish: () => {
             if (req._crashAfter === 'publish') throw new SimulatedCrash('publish');
           },
         });
-        return { record: done };
       } catch (e) {
         // The pipeline does not abort a sink that failed inside commit: clean up here, unless the
         // process is meant to die now (a crash test), which must leave everything as it is.
@@ -102,6 +103,12 @@ export function createPluginOutputSink(opts: PluginOutputSinkOptions): Sink {
       } finally {
         store.close?.();
       }
+      // Outside the catch above on purpose: the outputs are published, and nothing that happens
+      // after that may drop staging or turn the commit into a failure.
+      await plugin.afterPublish?.(done).catch((e: unknown) => {
+        ctx?.logger.warn({ plugin: plugin.kind, err: (e as Error).message }, 'after-publish step failed');
+      });
+      return { record: done };
     },
 
     async abort(reason) {

@@ -76,12 +76,13 @@ async function validateOne(
     // A multi-stream job is valid when every stream's contract is: the same expansion `run` does.
     const streams = await expandStreams(job);
     const contracts = (streams ?? [job]).map((j) => `${j.contract.name} v${j.contract.version}`);
+    // Resolved before "valid" is printed: a job no build can run (not NOT_IMPLEMENTED) throws here.
+    const notice = notRunnable(job);
     if (!opts.json)
       printLine(
         `${file}: valid (${job.source.type} → ${job.target.type}, contract${contracts.length > 1 ? 's' : ''} ${contracts.join(', ')})`,
       );
     // The config is valid; say so, and say plainly if this build cannot run it yet.
-    const notice = notRunnable(job);
     if (notice) printLine(`  note: ${notice}`);
     const explain = opts.explain ? await explainFile(file) : undefined;
     if (explain && !opts.json)

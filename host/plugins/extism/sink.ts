@@ -48,6 +48,11 @@ export interface PluginSink extends Sink {
   /** The JSON the plugin's commit returned. */
   commitSummary(): Record<string, unknown> | undefined;
   stagingDir(): string | undefined;
+  /**
+   * Work after the host published the outputs (a Python writer's `commit_files`). It keeps the
+   * plugin running until then, releases it, and never throws: the data is already committed.
+   */
+  afterPublish?(record: CommitRecord): Promise<void>;
 }
 
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet

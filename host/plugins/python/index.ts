@@ -10,6 +10,8 @@ import type { Source } from '../../sources/source.js';
 import { preparePythonReader } from './plugin.js';
 import { createPythonSource } from './source.js';
 
+export { createPythonWriter } from './writer.js';
+
 export async function createPythonReader(
   job: ResolvedJob,
   opts: { logger?: Logger; secrets?: SecretLookup } = {},

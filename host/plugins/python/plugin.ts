@@ -31,7 +31,7 @@ export interface PythonPlugin {
 }
 
 /** Where Python sees the plugin file. */
-const PLUGIN_DIR = '/dativo/plugin';
+export const PLUGIN_DIR = '/dativo/plugin';
 
 export function splitEntry(ref: string): { file: string; className: string } {
   const m = /^(.*\.py):([A-Za-z_][A-Za-z0-9_]*)$/.exec(ref);
@@ -63,7 +63,7 @@ function requestedHosts(allow: PluginRef['allow']): string[] {
   return [...out];
 }
 
-function synthesizedManifest(
+export function synthesizedManifest(
   file: string,
   role: 'reader' | 'writer',
   allow: PluginRef['allow'] = { hosts: [], secrets: [] },
@@ -150,7 +150,7 @@ export async function preparePythonReader(
   return plugin;
 }
 
-async function startInstance(
+export async function startInstance(
   grant: Grant,
   files: SandboxFile[],
   opts: { logger?: Logger | undefined; secrets?: SecretLookup },

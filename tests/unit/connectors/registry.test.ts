@@ -65,6 +65,7 @@ describe('adapter table and registry/connectors.yaml', () => {
       'connector:minio',
       'connector:s3',
       'plugin:extism',
+      'plugin:python',
     ]);
   });
 });

@@ -70,8 +70,8 @@ describe('resolveSource', () => {
     const py = resolveSource(job({ source: { customReader: 'plugins/r.py:Reader' } }));
     expect([py.selectedBy, py.name]).toEqual(['plugin', 'python']);
     expect(resolveSource(job({ source: { customReader: 'plugins/r.wasm' } })).name).toBe('extism');
-    const writer = failure(() => resolveSink(job({ target: { customWriter: 'plugins/w.py:Writer' } })));
-    expect([writer.code, writer.keyPath]).toEqual(['NOT_IMPLEMENTED', 'target.custom_writer']);
+    const writer = resolveSink(job({ target: { customWriter: 'plugins/w.py:Writer' } }));
+    expect([writer.selectedBy, writer.name]).toEqual(['plugin', 'python']);
   });
 
   it('refuses a connector without a row, at source_connector_path', () => {
@@ -118,6 +118,17 @@ describe('resolveSink', () => {
         keyPath: 'target_connector_path',
       },
     );
+  });
+
+  it('picks the Python row for a custom_writer file.py:Class, on the file targets only', () => {
+    for (const t of ['local', 's3', 'minio'])
+      expect(resolveSink(job({ target: { type: t, customWriter: 'w.py:W' } })).name).toBe('python');
+    expect(failure(() => resolveSink(job({ target: { type: 'iceberg', customWriter: 'w.py:W' } })))).toEqual({
+      code: 'CONFIG_INVALID',
+      message:
+        'a Python custom_writer writes files, and target "iceberg" is not a file target; use local, s3 or minio',
+      keyPath: 'target.custom_writer',
+    });
   });
 
   it('refuses unknown targets, other formats and the hybrid markdown_kv pattern', () => {

@@ -134,4 +134,22 @@ describe('createPluginOutputSink', () => {
     expect(t.files()).toEqual([]);
     expect(plugin.aborted.length).toBeGreaterThan(0);
   });
+
+  it('runs afterPublish once the outputs are visible; its failure neither fails the commit nor drops output', async () => {
+    const t = target();
+    const plugin = fakePlugin('published\n', 2);
+    const seen: string[][] = [];
+    plugin.afterPublish = async (record) => {
+      seen.push([record.status, ...t.files()]);
+      throw new Error('upload failed in commit_files');
+    };
+    const sink = t.sink(plugin);
+    await sink.open(ctx('r1'));
+    const { record } = await sink.commit({ state: {} });
+    expect(record).toMatchObject({ status: 'done', rows: 2 });
+    // It ran after the publish, with the done record; the plugin was not aborted before it.
+    expect(seen).toEqual([['done', '_dativo/commits/r1.json', 'd/p/orders/report-r1.txt']]);
+    expect(plugin.aborted).toEqual([]);
+    expect(t.files()).toEqual(['_dativo/commits/r1.json', 'd/p/orders/report-r1.txt']);
+  });
 });

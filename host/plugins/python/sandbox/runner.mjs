@@ -86,6 +86,48 @@ function ipcOf({ names, columns }) {
   return tableToIPC(makeTable(vectors), 'stream');
 }
 
+// ---- a writer's output folder: listed and read here, on the trusted side, for the host ----
+// Symbolic links are reported, never followed, and a path through one is refused: what the host
+// publishes is exactly the regular files under the output base.
+function listOutput(py, root) {
+  const out = [];
+  const walk = (dir, rel) => {
+    for (const name of py.FS.readdir(dir)) {
+      if (name === '.' || name === '..') continue;
+      const p = `${dir}/${name}`;
+      const r = rel ? `${rel}/${name}` : name;
+      const mode = py.FS.lstat(p).mode;
+      if (py.FS.isLink(mode)) out.push({ name: r, kind: 'symlink' });
+      else if (py.FS.isDir(mode)) walk(p, r);
+      else if (py.FS.isFile(mode)) out.push({ name: r, kind: 'file', size: py.FS.lstat(p).size });
+      else out.push({ name: r, kind: 'other' });
+    }
+  };
+  if (py.FS.analyzePath(root).exists) walk(root, '');
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function readOutput(py, root, name) {
+  const parts = String(name).split('/');
+  if (parts.some((s) => s === '' || s === '.' || s === '..')) throw new Error(`bad output name ${name}`);
+  let p = root;
+  for (const s of parts) {
+    p = `${p}/${s}`;
+    if (py.FS.isLink(py.FS.lstat(p).mode)) throw new Error(`${p} is a symbolic link`);
+  }
+  if (!py.FS.isFile(py.FS.lstat(p).mode)) throw new Error(`${p} is not a regular file`);
+  return py.FS.readFile(p);
+}
+
+/** The output requests, or undefined for a request the Python side answers. */
+function outputRequest(py, header) {
+  if (header.op === 'list_output')
+    return { reply: { kind: 'result', ok: true, value: listOutput(py, header.root) } };
+  if (header.op !== 'read_output') return undefined;
+  const body = readOutput(py, header.root, header.name);
+  return { reply: { kind: 'result', ok: true, value: { bytes: body.length } }, body };
+}
+
 // ---- Pyodide ----
 async function boot() {
   const { loadPyodide } = await import(`${PYODIDE_DIR}pyodide.mjs`);
@@ -133,12 +175,16 @@ for (;;) {
   let reply;
   let body;
   try {
-    const { value: out, error } = JSON.parse(glue.handle(JSON.stringify(header)));
-    if (error !== undefined) reply = { kind: 'result', ok: false, error };
-    else if (out && out.batch === true) {
-      body = ipcOf(out);
-      reply = { kind: 'result', ok: true, value: { batch: true, rows: out.rows } };
-    } else reply = { kind: 'result', ok: true, value: out };
+    const output = outputRequest(py, header);
+    if (output) ({ reply, body } = output);
+    else {
+      const { value: out, error } = JSON.parse(glue.handle(JSON.stringify(header)));
+      if (error !== undefined) reply = { kind: 'result', ok: false, error };
+      else if (out && out.batch === true) {
+        body = ipcOf(out);
+        reply = { kind: 'result', ok: true, value: { batch: true, rows: out.rows } };
+      } else reply = { kind: 'result', ok: true, value: out };
+    }
   } catch (e) {
     reply = { kind: 'result', ok: false, error: String(e?.message ?? e) };
   }

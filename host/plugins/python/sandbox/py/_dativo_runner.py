@@ -74,6 +74,7 @@ def _open(req):
     else:
         cls = _load_class(req["module"], req["class"], BaseWriter)
         target = TargetConfig(req["config"])
+        os.makedirs(req["output_base"], exist_ok=True)  # the host lists it at commit
         _plugin = cls(req.get("asset") or {}, target, req["output_base"])
     return None
 
