@@ -56,6 +56,7 @@ function assetDefinition(job: ResolvedJob): Record<string, unknown> {
   };
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long: not split yet
 export function createPythonWriter(
   job: ResolvedJob,
   opts: { logger?: Logger; secrets?: SecretLookup } = {},
