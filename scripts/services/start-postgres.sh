@@ -34,10 +34,18 @@ ENV
 
 ready() { PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; }
 
+wal_level() { PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -Atqc 'show wal_level' 2>/dev/null; }
+
 if [ -s "$PG_DIR/postmaster.pid" ] && ready; then
-  [ -s "$PG_ENV" ] || write_pg_env
-  say "postgres already running on 127.0.0.1:$PGPORT"
-  exit 0
+  if [ "$(wal_level)" = logical ]; then
+    [ -s "$PG_ENV" ] || write_pg_env
+    say "postgres already running on 127.0.0.1:$PGPORT"
+    exit 0
+  fi
+  # Started by an older version of this script: the CDC tests need logical decoding.
+  say "postgres on 127.0.0.1:$PGPORT has wal_level=$(wal_level); restarting it with wal_level=logical"
+  runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null 9>&- ||
+    die "could not stop the running postgres"
 fi
 
 mkdir -p "$RUN_DIR"
