@@ -226,11 +226,13 @@ describe('original recipes, registry and contracts', () => {
     );
   });
 
-  it('the original registry loads; the bundled one adds `local`', async () => {
+  it('the original registry loads; the bundled one adds `local` and `postgres_cdc`', async () => {
     const orig = await loadRegistry(path.join(ORIGINAL, 'registry/connectors.yaml'));
     const bundled = await loadRegistry();
     expect(Object.keys(orig.connectors)).toHaveLength(12);
-    expect(Object.keys(bundled.connectors).sort()).toEqual([...Object.keys(orig.connectors), 'local'].sort());
+    expect(Object.keys(bundled.connectors).sort()).toEqual(
+      [...Object.keys(orig.connectors), 'local', 'postgres_cdc'].sort(),
+    );
     expect(bundled.connectors.local).toMatchObject({
       roles: ['target'],
       engines_supported: ['native'],
