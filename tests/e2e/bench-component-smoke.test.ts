@@ -17,9 +17,12 @@ describe('bench/component-plugin.ts', () => {
       ['bench/component-plugin.ts', '1000'],
       { cwd: REPO, timeout: 1_200_000, maxBuffer: 16 * 1024 * 1024 },
     );
-    expect(stdout).toMatch(/^component: first start \d+ ms \(transpile if not cached\), cold start \d+ ms$/m);
+    expect(stdout).toMatch(
+      /^component: first start in this process \d+ ms .*, next start \d+ ms .*, its first call \d+ ms$/m,
+    );
     expect(stdout).toMatch(/^extism: {4}cold start \d+ ms$/m);
     expect(stdout).toMatch(/^per call \(check\): component \d+ µs, extism \d+ µs$/m);
+    expect(stdout).toMatch(/^component boundary: \d+ batches of [\d.]+ MB in \d+ ms = \d+ MB\/s$/m);
     expect(stdout).toMatch(
       /^component batch: 1000 rows, [\d.]+ MB built inside and moved in \d+ ms = [\d.]+ MB\/s$/m,
     );
