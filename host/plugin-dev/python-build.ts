@@ -31,7 +31,7 @@ const COMPILE_SCRIPT =
 
 function invalid(plugin: string, message: string, file: string): DativoError {
   return new DativoError('CONFIG_INVALID', `plugin ${plugin}: ${message}`, {
-    location: { plugin, file },
+    location: { file },
   });
 }
 
