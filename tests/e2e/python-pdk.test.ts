@@ -60,7 +60,7 @@ describe('plugin init --lang python → build → validate → test → run', ()
     const validate = await runCli(['plugin', 'validate', dir], SLOW);
     expect(validate.code, validate.stderr).toBe(0);
     expect(validate.stderr).toContain(
-      'ok acme-py (reader, runtime python, abi 1): exports plugin.py:RowsReader; contracts contract.yaml',
+      'ok acme-py (reader, runtime python, abi 1.1): exports plugin.py:RowsReader; contracts contract.yaml',
     );
 
     const test = await runCli(['plugin', 'test', dir], SLOW);
