@@ -21,6 +21,7 @@ import { checkModule, computeGrant } from '../plugins/policy.js';
 import { type BuildTimeCargo, buildTimeCargo } from './cargo-config.js';
 import { buildComponentPlugin } from './component-build.js';
 import { setManifestEntry } from './manifest-edit.js';
+import { buildPythonPlugin } from './python-build.js';
 import { findRustToolchain, type RustToolchain, WASM_TARGET } from './toolchain.js';
 
 export interface BuildOptions {
@@ -148,7 +149,10 @@ export async function buildPlugin(opts: BuildOptions): Promise<BuildResult> {
     throw new DativoError('CONFIG_NOT_FOUND', `${dir} has no ${MANIFEST_FILE}; is this a plugin folder?`);
   }
   // A TypeScript plugin (runtime: component) is bundled and componentized instead of cargo-built.
-  if (loadPluginManifest(dir, 'reader').manifest.runtime === 'component') return buildComponentPlugin(dir);
+  const runtime = loadPluginManifest(dir, 'reader').manifest.runtime;
+  if (runtime === 'component') return buildComponentPlugin(dir);
+  // A Python plugin is checked and hashed: Pyodide runs its source.
+  if (runtime === 'python') return buildPythonPlugin(dir);
   if (!existsSync(path.join(dir, 'Cargo.toml'))) {
     throw new DativoError('CONFIG_NOT_FOUND', `${dir} has no Cargo.toml; plugin build builds Rust plugins`);
   }

@@ -8,7 +8,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Schema } from 'apache-arrow';
 import { parse as parseYaml } from 'yaml';
 import { staticSecrets } from '../config/secret-lookup.js';
 import { loadContract } from '../contract/load.js';
@@ -21,8 +20,10 @@ import { grantInputFiles } from '../plugins/input-files.js';
 import { type PreparedPlugin, preparePlugin } from '../plugins/load.js';
 import { loadPluginManifest, type PluginManifest } from '../plugins/manifest.js';
 import { configFromSchema } from './config-gen.js';
+import { testPythonReader } from './python-test.js';
+import { readAndCheck } from './reader-check.js';
 import { generateRecords, recordsToBatch } from './records.js';
-import { checkBatchAgainstContract, checkBatchAgainstSchema, type SchemaMismatch } from './schema-check.js';
+import type { SchemaMismatch } from './schema-check.js';
 
 export const TEST_CONFIG_FILE = 'test-config.yaml';
 
@@ -145,8 +146,30 @@ export async function testPlugin(opts: PluginTestOptions): Promise<PluginTestRep
   const { manifest } = loadPluginManifest(dir, 'reader');
   const { config, from } = testConfigFor(dir, manifest, opts.configFile);
   const { contract, rel, stream } = await streamContract(dir, manifest, opts.stream);
-  const prepared = prepare(dir, manifest, config);
   const logger = opts.logger ?? silentLogger();
+  const batchSize = opts.batchSize ?? 1000;
+  if (manifest.runtime === 'python') {
+    const base = {
+      plugin: manifest.name,
+      role: manifest.role,
+      configFrom: from,
+      config,
+      batches: 0,
+      rows: 0,
+    };
+    return testPythonReader(
+      dir,
+      {
+        config,
+        stream,
+        filePaths: testFilesFor(dir, opts.files),
+        secrets: staticSecrets(opts.secrets ?? {}),
+        read: { ...opts, contract, batchSize, logger },
+      },
+      { ...base, ...(rel ? { contract: rel } : {}) } as PluginTestReport,
+    );
+  }
+  const prepared = prepare(dir, manifest, config);
   if (manifest.role === 'reader' && manifest.capabilities.files) {
     const files = testFilesFor(dir, opts.files).map((p) => ({ path: p }));
     prepared.grant.files = await grantInputFiles(manifest, files, logger);
@@ -162,30 +185,9 @@ export async function testPlugin(opts: PluginTestOptions): Promise<PluginTestRep
     batches: 0,
     rows: 0,
   };
-  const batchSize = opts.batchSize ?? 1000;
   if (manifest.role === 'reader') {
     const source = createExtismSource({ prepared, secrets, logger, ...(stream ? { stream } : {}) });
-    await source.open({ state: {}, logger, signal: new AbortController().signal, batchSize });
-    let first: Schema | undefined;
-    try {
-      for await (const { batch } of source.read()) {
-        report.batches++;
-        report.rows += batch.numRows;
-        opts.onBatch?.({ batch: report.batches, rows: batch.numRows });
-        first ??= batch.schema;
-        const mismatch = contract
-          ? checkBatchAgainstContract(batch, contract.fields, report.batches)
-          : checkBatchAgainstSchema(batch, first, report.batches);
-        if (mismatch) {
-          report.mismatch = mismatch;
-          break;
-        }
-        if (opts.maxBatches !== undefined && report.batches >= opts.maxBatches) break;
-      }
-    } finally {
-      await source.close();
-    }
-    return report;
+    return readAndCheck(source, { ...opts, contract, batchSize, logger }, report);
   }
   if (!contract) {
     throw new DativoError(

@@ -1,5 +1,5 @@
 /**
- * `dativo plugin init --lang rust|ts [--role reader|writer] NAME`: a working plugin in any folder,
+ * `dativo plugin init --lang rust|ts|python [--role reader|writer] NAME`: a working plugin in any folder,
  * from `plugin-pdk/templates/<lang>-<role>`. The Rust template is a member of the plugin workspace
  * (so CI builds it); the copy becomes its own workspace root that needs `dativo-pdk` by version (the
  * Dativo that builds it supplies the path: no path of this machine in the copy), with the
@@ -13,7 +13,7 @@ import { pdkVersionRequirement, pluginCargoConfig, workspaceProfiles } from './c
 import { setManifestEntry, UNBUILT_SHA256 } from './manifest-edit.js';
 import { dativoRoot, templateDir } from './paths.js';
 
-export const LANGUAGES = ['rust', 'ts'] as const;
+export const LANGUAGES = ['rust', 'ts', 'python'] as const;
 export type PluginLanguage = (typeof LANGUAGES)[number];
 export const ROLES = ['reader', 'writer'] as const;
 export type PluginRole = (typeof ROLES)[number];
@@ -21,6 +21,7 @@ export type PluginRole = (typeof ROLES)[number];
 const TEMPLATES: Record<PluginLanguage, readonly PluginRole[]> = {
   rust: ['reader'],
   ts: ['reader', 'writer'],
+  python: ['reader'],
 };
 
 /** The template's own names, replaced by the plugin's. */
@@ -85,17 +86,27 @@ function rewriteCargoToml(text: string, pkg: string, root: string): string {
 }
 
 /**
- * A TypeScript plugin: the template with its name replaced. It needs no npm install: `plugin
- * build` resolves `@dativo/pdk` and apache-arrow from this Dativo (the plugin's own node_modules
- * come first, for its other dependencies).
+ * A TypeScript or Python plugin: the template with its name replaced. Neither needs an install:
+ * `plugin build` resolves `@dativo/pdk` and apache-arrow from this Dativo (the plugin's own
+ * node_modules come first, for its other dependencies); the sandbox brings `dativo_pdk`.
  */
-function initTsPlugin(name: string, role: PluginRole, template: string, dir: string): InitResult {
-  const placeholder = `ts-${role}-template`;
+function initCopiedPlugin(
+  name: string,
+  lang: 'ts' | 'python',
+  role: PluginRole,
+  template: string,
+  dir: string,
+): InitResult {
+  const placeholder = `${lang}-${role}-template`;
   const files = copyTree(template, dir, (_rel, text) =>
     text.split(placeholder).join(name).split(placeholder.replace(/-/g, '_')).join(name.replace(/-/g, '_')),
   );
   const manifestPath = path.join(dir, MANIFEST_FILE);
-  setManifestEntry(manifestPath, { file: `${name}.wasm`, sha256: UNBUILT_SHA256 });
+  // A component is built to NAME.wasm; a Python plugin's entry stays its source file.
+  setManifestEntry(manifestPath, {
+    ...(lang === 'ts' ? { file: `${name}.wasm` } : {}),
+    sha256: UNBUILT_SHA256,
+  });
   return { dir, files: files.sort() };
 }
 
@@ -125,7 +136,7 @@ export function initPlugin(opts: InitOptions): InitResult {
       );
     }
   }
-  if (lang === 'ts') return initTsPlugin(name, role, template, dir);
+  if (lang !== 'rust') return initCopiedPlugin(name, lang, role, template, dir);
   const crate = name.replace(/-/g, '_');
   const files = copyTree(template, dir, (rel, text) => {
     if (rel === 'Cargo.toml') return rewriteCargoToml(text, name, root);

@@ -8,10 +8,11 @@
 import path from 'node:path';
 import { DativoError } from '../errors.js';
 import { DATIVO_NAMESPACE } from '../plugins/extism/host-functions.js';
-import { loadPluginManifest, type PluginManifest } from '../plugins/manifest.js';
+import { loadPluginManifest, type PluginManifest, readVerifiedEntry } from '../plugins/manifest.js';
 import { parseWasmModule } from '../plugins/wasm-module.js';
 import { prepare, streamContract, testConfigFor } from './harness.js';
 import { UNBUILT_SHA256 } from './manifest-edit.js';
+import { checkPythonClass } from './python-build.js';
 
 export interface ValidateReport {
   plugin: string;
@@ -78,6 +79,18 @@ function checkModuleCapabilities(manifest: PluginManifest, wasm: Uint8Array, war
   }
 }
 
+/** What a wasm plugin exports, as the host sees it (and, for an Extism module, its capabilities). */
+async function moduleExports(root: string, manifest: PluginManifest, warnings: string[]): Promise<string[]> {
+  const { config } = testConfigFor(root, manifest);
+  const prepared = prepare(root, manifest, config);
+  if (prepared.runtime) {
+    const { world } = (await prepared.runtime.check()) as { world: { exports: string[] } };
+    return world.exports;
+  }
+  checkModuleCapabilities(manifest, prepared.wasm, warnings);
+  return parseWasmModule(prepared.wasm).exports;
+}
+
 export async function validatePlugin(dir: string): Promise<ValidateReport> {
   const root = path.resolve(dir);
   const { manifest } = loadPluginManifest(root, 'reader');
@@ -88,16 +101,15 @@ export async function validatePlugin(dir: string): Promise<ValidateReport> {
       'entry.sha256',
     );
   }
-  const { config } = testConfigFor(root, manifest);
-  const prepared = prepare(root, manifest, config);
   const warnings: string[] = [];
   let exports: string[];
-  if (prepared.runtime) {
-    const { world } = (await prepared.runtime.check()) as { world: { exports: string[] } };
-    exports = world.exports;
+  if (manifest.runtime === 'python') {
+    // Nothing to instantiate: the source is what runs. It must be the one built, with its class.
+    const loaded = loadPluginManifest(root, 'reader');
+    const source = Buffer.from(readVerifiedEntry(loaded)).toString('utf8');
+    exports = [`${manifest.entry.file}:${checkPythonClass(manifest, loaded.entryPath, source)}`];
   } else {
-    exports = parseWasmModule(prepared.wasm).exports;
-    checkModuleCapabilities(manifest, prepared.wasm, warnings);
+    exports = await moduleExports(root, manifest, warnings);
   }
   const contracts: string[] = [];
   for (const s of manifest.streams) {

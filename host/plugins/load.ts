@@ -103,6 +103,16 @@ export function preparePlugin(pluginPath: string, opts: OpenPluginOptions): Prep
       { location },
     );
   }
+  if (manifest.runtime === 'python') {
+    // The Python runtime opens a file and class (host/plugins/python/plugin.ts), not a folder.
+    const entry = path.join(path.dirname(loaded.manifestPath), manifest.entry.file);
+    throw new DativoError(
+      'CONFIG_INVALID',
+      `plugin ${manifest.name}: a runtime: python plugin runs by its file and class: name them in the job, ` +
+        `as in source.plugin.path: ${entry}:${manifest.entry.class ?? 'ClassName'} (docs/python-plugins.md)`,
+      { location },
+    );
+  }
   if (manifest.runtime !== 'extism' && manifest.runtime !== 'component') {
     throw new DativoError(
       'NOT_IMPLEMENTED',

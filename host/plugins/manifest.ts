@@ -59,6 +59,11 @@ export const manifestSchema = z.strictObject({
   abi: z.union([z.string(), z.number()]).transform((v) => String(v)),
   entry: z.strictObject({
     file: z.string().min(1),
+    /** runtime: python: the reader class in `file` (a `dativo_pdk.Reader` or original `BaseReader`). */
+    class: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Python class name')
+      .optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits'),
   }),
   capabilities: capabilitiesSchema.default(() => capabilitiesSchema.parse({})),

@@ -5,7 +5,7 @@ import { printError, printJson, printLine } from '../output.js';
 export function pluginBuildCommand(setExit: (code: number) => void): Command {
   return new Command('build')
     .description(
-      'Build a plugin (Rust: an Extism module; TypeScript: a component) and update its manifest sha256',
+      'Build a plugin (Rust: an Extism module; TypeScript: a component; Python: a compile check) and update its manifest sha256',
     )
     .argument('[dir]', 'plugin folder (holding dativo-plugin.yaml and Cargo.toml)', '.')
     .option('--json', 'print the result as JSON')

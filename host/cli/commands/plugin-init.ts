@@ -27,7 +27,7 @@ export function pluginInitCommand(setExit: (code: number) => void): Command {
     .option('--verbose', 'stack traces on errors')
     .addHelpText(
       'after',
-      '\nExample:\n  $ dativo plugin init --lang rust my-reader\n  $ dativo plugin init --lang ts --role writer my-writer\n  $ cd my-reader && dativo plugin build && dativo plugin test\n\nExit codes: 0 written, 2 refused (e.g. the folder is not empty).',
+      '\nExample:\n  $ dativo plugin init --lang rust my-reader\n  $ dativo plugin init --lang ts --role writer my-writer\n  $ dativo plugin init --lang python my-py-reader\n  $ cd my-reader && dativo plugin build && dativo plugin test\n\nExit codes: 0 written, 2 refused (e.g. the folder is not empty).',
     )
     .action(
       (

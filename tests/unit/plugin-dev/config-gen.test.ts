@@ -49,6 +49,7 @@ describe('a config made up from a JSON Schema', () => {
       'plugins/http-json-reader/dativo-plugin.yaml',
       'plugins/jsonl-writer/dativo-plugin.yaml',
       'plugin-pdk/templates/rust-reader/dativo-plugin.yaml',
+      'plugin-pdk/templates/python-reader/dativo-plugin.yaml',
     ]) {
       const manifest = manifestOf(rel);
       const config = mockConfig(manifest);

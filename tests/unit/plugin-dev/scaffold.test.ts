@@ -79,6 +79,30 @@ describe('plugin init', () => {
     expect(readFileSync(path.join(dir, 'src/plugin.ts'), 'utf8')).toContain('writer({');
   });
 
+  it('--lang python: plugin.py and a runtime: python manifest naming its file and class', () => {
+    const dir = path.join(tmp, 'py-reader');
+    const res = initPlugin({ name: 'acme-py', lang: 'python', dir });
+    expect(res.files).toEqual(['README.md', 'contract.yaml', 'dativo-plugin.yaml', 'job.yaml', 'plugin.py']);
+    const loaded = loadPluginManifest(dir, 'reader');
+    expect(loaded.manifest).toMatchObject({
+      name: 'acme-py',
+      role: 'reader',
+      runtime: 'python',
+      entry: { file: 'plugin.py', class: 'RowsReader', sha256: UNBUILT_SHA256 },
+      streams: [{ name: 'rows', contract: 'contract.yaml' }],
+    });
+    for (const f of res.files) {
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      expect(text, f).not.toMatch(/python[-_]reader[-_]template/);
+      expect(text, f).not.toContain(dativoRoot());
+    }
+    expect(readFileSync(path.join(dir, 'contract.yaml'), 'utf8')).toContain('name: acme_py_rows');
+    expect(readFileSync(path.join(dir, 'job.yaml'), 'utf8')).toContain('path: plugin.py:RowsReader');
+    expect(() =>
+      initPlugin({ name: 'x', lang: 'python', role: 'writer', dir: path.join(tmp, 'pw') }),
+    ).toThrow('--role writer: the python templates are reader only');
+  });
+
   it('refuses a role the language has no template for, writing nothing', () => {
     const dir = path.join(tmp, 'rust-writer');
     expect(() => initPlugin({ name: 'x', lang: 'rust', role: 'writer', dir })).toThrow(
