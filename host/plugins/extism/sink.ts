@@ -22,6 +22,7 @@ import type {
 } from '../../sinks/sink.js';
 import { encodeIpcBatch } from '../ipc-frame.js';
 import type { PreparedPlugin } from '../load.js';
+import { outputsRecord } from '../output-record.js';
 import { ExtismInstance, type PluginCallHooks } from './instance.js';
 
 export interface ExtismSinkOptions {
@@ -145,25 +146,12 @@ export function createExtismSink(opts: ExtismSinkOptions): PluginSink {
       } else {
         published = staged;
       }
-      const files: StagedFile[] = published.map((f, i) => ({
-        key: f.name,
-        stagingKey: staged[i]?.path ?? f.path,
-        rows: 0,
-        bytes: f.bytes,
-        partition: {},
-      }));
-      const record: CommitRecord = {
-        version: 1,
-        runId: open.runId,
-        job: open.job,
-        tenant: open.tenant,
-        createdAt: new Date().toISOString(),
-        status: 'done',
-        files,
+      const record = outputsRecord(
+        open,
+        published.map((f, i) => ({ name: f.name, stagingPath: staged[i]?.path ?? f.path, bytes: f.bytes })),
         rows,
-        bytes: files.reduce((n, f) => n + f.bytes, 0),
-        state: req.state,
-      };
+        req,
+      );
       const inst = instance;
       instance = undefined;
       await inst.close();

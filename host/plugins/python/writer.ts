@@ -16,15 +16,10 @@ import type { SecretLookup } from '../../config/secret-lookup.js';
 import type { ResolvedJob } from '../../config/types.js';
 import { DativoError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import type {
-  CommitRecord,
-  CommitRequest,
-  CommitResult,
-  SinkOpenContext,
-  StagedFile,
-} from '../../sinks/sink.js';
+import type { CommitRecord, CommitRequest, CommitResult, SinkOpenContext } from '../../sinks/sink.js';
 import { pluginConfigFrom } from '../config-grant.js';
 import type { PluginOutputFile, PluginSink } from '../extism/sink.js';
+import { outputsRecord } from '../output-record.js';
 import { computeGrant } from '../policy.js';
 import type { PythonInstance } from './instance.js';
 import { PLUGIN_DIR, splitEntry, startInstance, synthesizedManifest } from './plugin.js';
@@ -144,25 +139,12 @@ export function createPythonWriter(
     async commit(req: CommitRequest): Promise<CommitResult> {
       if (!ctx) throw new DativoError('INTERNAL', `plugin ${name}: commit() before open()`);
       collected = await collect();
-      const files: StagedFile[] = collected.map((f) => ({
-        key: f.name,
-        stagingKey: f.path,
-        rows: 0,
-        bytes: f.bytes,
-        partition: {},
-      }));
-      const record: CommitRecord = {
-        version: 1,
-        runId: ctx.runId,
-        job: ctx.job,
-        tenant: ctx.tenant,
-        createdAt: new Date().toISOString(),
-        status: 'done',
-        files,
+      const record = outputsRecord(
+        ctx,
+        collected.map((f) => ({ name: f.name, stagingPath: f.path, bytes: f.bytes })),
         rows,
-        bytes: files.reduce((n, f) => n + f.bytes, 0),
-        state: req.state,
-      };
+        req,
+      );
       return { record };
     },
 
