@@ -5,6 +5,7 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedJob } from '../config/types.js';
+import type { PluginSink } from '../plugins/extism/sink.js';
 import type { Sink } from '../sinks/sink.js';
 import type { CheckResult } from '../sources/source.js';
 import type { SinkAdapter, SinkContext } from './adapter.js';
@@ -88,11 +89,18 @@ async function openPluginSink(ctx: SinkContext): Promise<Sink> {
     const table = await createIcebergSink(job, ctx);
     return createPluginIcebergSink({ plugin, table, job });
   }
+  return fileOutputsSink(plugin, job);
+}
+
+/** A writer's outputs (wasm or Python) staged and committed as files on the job's file target. */
+async function fileOutputsSink(plugin: PluginSink, job: ResolvedJob): Promise<Sink> {
+  const { openStore } = outputTargetOf(job);
+  if (!openStore) throw new Error(`no file target "${job.target.type}" for a writer's outputs`);
   const { createPluginOutputSink } = await import('../sinks/plugin-outputs.js');
   const c = job.contract;
   return createPluginOutputSink({
     plugin,
-    store: await (target.openStore as NonNullable<SinkAdapter['openStore']>)(job),
+    store: await openStore(job),
     layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name },
   });
 }
@@ -158,19 +166,9 @@ export const SINK_ADAPTERS: readonly SinkAdapter[] = [
     configSchema: passThrough,
     capabilities: { check: true, tables: false, fullRefresh: false },
     async open({ job, logger }) {
-      const [{ createPythonWriter }, { createPluginOutputSink }] = await Promise.all([
-        import('../plugins/python/index.js'),
-        import('../sinks/plugin-outputs.js'),
-      ]);
       // resolveSink refuses a Python writer on anything but a file target.
-      const { openStore } = outputTargetOf(job);
-      if (!openStore) throw new Error(`no file target "${job.target.type}" for a Python writer`);
-      const c = job.contract;
-      return createPluginOutputSink({
-        plugin: createPythonWriter(job, logger ? { logger } : {}),
-        store: await openStore(job),
-        layout: { domain: c.domain, dataProduct: c.dataProduct, assetName: c.name },
-      });
+      const { createPythonWriter } = await import('../plugins/python/index.js');
+      return fileOutputsSink(createPythonWriter(job, logger ? { logger } : {}), job);
     },
     location: (job) => outputTargetOf(job).location(job),
     check: (job) => outputTargetOf(job).check(job),
